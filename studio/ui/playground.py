@@ -1,0 +1,62 @@
+"""The Playground tab: a DDL and a Korean question in, the generated SQL out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from studio.inference import GenerationOptions
+from studio.models import list_model_choices
+from studio.settings import DEFAULT_MODEL
+from studio.text2sql import ask
+from studio.ui.errors import user_errors
+from studio.ui.examples import GAME_DDL, QUESTIONS
+from studio.ui.i18n import say, t
+
+
+def build() -> None:
+    """Lay out the tab's widgets and wire them; call inside a `gr.Tab`."""
+    gr.Markdown(t("playground.intro"))
+    with gr.Row():
+        with gr.Column(scale=1):
+            model = gr.Dropdown(list_model_choices(), value=DEFAULT_MODEL, allow_custom_value=True,
+                                label=t("playground.model"), info=t("playground.model_info"),
+                                elem_id="playground-model")
+            adapter = gr.Textbox(label=t("playground.adapter"), elem_id="playground-adapter")
+            max_new_tokens = gr.Slider(16, 512, value=GenerationOptions.max_new_tokens, step=16,
+                                       label=t("playground.max_new_tokens"))
+            ddl = gr.Code(GAME_DDL, language="sql", label=t("playground.ddl"), lines=14,
+                          interactive=True, elem_id="playground-ddl")
+        with gr.Column(scale=1):
+            question = gr.Textbox(QUESTIONS[0], label=t("playground.question"), lines=2,
+                                  elem_id="playground-question")
+            gr.Examples([[q] for q in QUESTIONS], inputs=[question], label=t("playground.examples"))
+            generate = gr.Button(t("playground.generate"), variant="primary", elem_id="playground-generate")
+            sql = gr.Code(language="sql", label=t("playground.sql"), interactive=False, elem_id="playground-sql")
+            status = gr.Markdown(elem_id="playground-status")
+            with gr.Accordion(t("playground.details"), open=False):
+                completion = gr.Textbox(label=t("playground.completion"), lines=4, interactive=False)
+                prompt = gr.Textbox(label=t("playground.prompt"), lines=8, interactive=False)
+    inputs = [model, adapter, ddl, question, max_new_tokens]
+    outputs = [sql, status, completion, prompt]
+    # One model generates at a time (CPU-bound); both triggers share the endpoint and its queue slot.
+    gr.on([generate.click, question.submit], generate_sql, inputs, outputs,
+          api_name="generate_sql", concurrency_limit=1, concurrency_id="generate")
+
+
+@user_errors
+def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_tokens: float,
+                 request: gr.Request, progress=gr.Progress()):
+    if not (question or "").strip():
+        raise gr.Error(say("empty_question", request))
+    if not (ddl or "").strip():
+        raise gr.Error(say("empty_ddl", request))
+    progress(0.1, desc=say("loading", request))
+    answer = ask(model, ddl, question, adapter=Path(adapter.strip()) if adapter.strip() else None,
+                 generation=GenerationOptions(max_new_tokens=int(max_new_tokens)))
+    status = say("generated", request, tokens=answer.new_tokens,
+                 seconds=answer.load_seconds + answer.generate_seconds, load=answer.load_seconds)
+    if not answer.sql:
+        status = say("no_sql", request)
+    return answer.sql, status, answer.completion, answer.prompt

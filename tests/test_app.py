@@ -1,0 +1,64 @@
+"""The web app over real HTTP: the Playground endpoint answers through Gradio's own client."""
+
+import socket
+
+import pytest
+from gradio_client import Client
+
+from studio.ui.app import build_app
+from studio.ui.examples import GAME_DDL, QUESTIONS
+from studio.ui.i18n import EN, KO, MESSAGES, language_of
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def running_app(offline_model):
+    from studio.ui.i18n import I18N
+
+    demo = build_app()
+    demo.queue()
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, i18n=I18N, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+def test_playground_turns_the_prefilled_question_into_sql(running_app):
+    client = Client(running_app, verbose=False, headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+    sql, status, completion, prompt = client.predict(
+        "smollm2-135m-instruct", "", GAME_DDL, QUESTIONS[0], 32, api_name="/generate_sql")
+    assert sql and completion.startswith(sql)
+    assert prompt.endswith(f"### Question:\n{QUESTIONS[0]}\n\n### SQL:\n")
+    assert status.startswith("생성 완료")
+
+
+def test_playground_errors_are_messages_not_tracebacks(running_app):
+    client = Client(running_app, verbose=False)
+    with pytest.raises(Exception) as raised:
+        client.predict("no-such-model", "", GAME_DDL, QUESTIONS[0], 32, api_name="/generate_sql")
+    assert "unknown model 'no-such-model'" in str(raised.value)
+    assert "Traceback" not in str(raised.value)
+
+
+def test_both_languages_have_the_same_keys():
+    assert KO.keys() == EN.keys()
+    assert MESSAGES["ko"].keys() == MESSAGES["en"].keys()
+
+
+class _Request:
+    def __init__(self, header):
+        self.headers = {"accept-language": header} if header is not None else {}
+
+
+@pytest.mark.parametrize(
+    "header, language",
+    [("ko-KR,ko;q=0.9,en;q=0.8", "ko"), ("en-US,en;q=0.9", "en"), ("fr-FR", "ko"), (None, "ko"),
+     ("fr,en;q=0.5,ko;q=0.4", "en")],
+)
+def test_run_time_messages_follow_the_browser_korean_first(header, language):
+    assert language_of(_Request(header)) == language

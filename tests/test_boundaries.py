@@ -1,0 +1,37 @@
+"""The architecture's import boundaries (ARCHITECTURE.md), checked on the source."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# The one composition root outside studio/ui/ that may start the UI: the `serve` subcommand.
+UI_ENTRY_POINTS = {ROOT / "studio" / "cli" / "serve.py"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_evaluation_imports_nothing_from_studio():
+    for path in (ROOT / "evaluation").rglob("*.py"):
+        bad = {m for m in imported_modules(path) if m == "studio" or m.startswith("studio.")}
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def test_only_the_ui_imports_gradio_and_the_ui():
+    for path in (ROOT / "studio").rglob("*.py"):
+        if "ui" in path.relative_to(ROOT / "studio").parts or path in UI_ENTRY_POINTS:
+            continue
+        bad = {m for m in imported_modules(path) if m.split(".")[0] == "gradio" or m.startswith("studio.ui")}
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def test_tools_run_by_path_import_nothing_from_studio():
+    for path in (ROOT / "studio" / "tools").glob("*.py"):
+        assert not {m for m in imported_modules(path) if m.startswith("studio")}, path
