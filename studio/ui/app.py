@@ -7,6 +7,12 @@ import gradio as gr
 from studio.ui import playground
 from studio.ui.i18n import I18N, t
 
+# Local font stacks only: the default theme fetches Google Fonts, which an offline laptop cannot reach.
+THEME = gr.themes.Soft(
+    font=["Pretendard", "Noto Sans KR", "Noto Sans CJK KR", "Apple SD Gothic Neo", "Malgun Gothic", "sans-serif"],
+    font_mono=["D2Coding", "Noto Sans Mono CJK KR", "ui-monospace", "monospace"],
+)
+
 # Tabs in the order users walk the book's workflow; later issues add Data, Train, Evaluate, Leaderboard.
 TABS = (("tab.playground", "tab-playground", playground.build),)
 
@@ -26,5 +32,4 @@ def build_app() -> gr.Blocks:
 def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
     demo = build_app()
     demo.queue(default_concurrency_limit=2)
-    demo.launch(server_name=host, server_port=port, share=share, i18n=I18N, show_error=False,
-                theme=gr.themes.Soft())
+    demo.launch(server_name=host, server_port=port, share=share, i18n=I18N, show_error=False, theme=THEME)
