@@ -1,0 +1,5 @@
+"""`python -m evaluation score ...` (see evaluation/cli.py)."""
+
+from evaluation.cli import main
+
+raise SystemExit(main())
