@@ -1,4 +1,5 @@
-"""Answer one question: resolve the model, build the book's prompt, generate, extract the SQL.
+"""Answer one question: resolve the model, build the book's prompt, generate, extract the SQL, and check
+that the SQL runs against the schema (an empty SQLite database built from the DDL).
 
 The Playground tab and `python -m studio infer` both call `ask`, so they give the same answer.
 """
@@ -9,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluation.execution import check_against_ddl
 from studio.errors import StudioError
 from studio.inference import GenerationOptions, LoadOptions, get_generator
 from studio.models import resolve_model
@@ -21,6 +23,8 @@ class Answer:
     completion: str
     prompt: str
     new_tokens: int
+    runs_on_schema: bool  # the SQL executes against an empty database built from the DDL
+    schema_message: str  # why not, when it does not
     load_seconds: float
     generate_seconds: float
 
@@ -45,11 +49,15 @@ def ask(
     generator = get_generator(resolve_model(model), LoadOptions(adapter=adapter))
     loaded = time.perf_counter()
     completion = generator.generate([prompt], generation)[0]
+    generated = time.perf_counter()
+    runs, message = check_against_ddl(ddl, completion.sql) if completion.sql else (False, "no SQL statement")
     return Answer(
         sql=completion.sql,
         completion=completion.text,
         prompt=prompt,
         new_tokens=completion.new_tokens,
+        runs_on_schema=runs,
+        schema_message=message,
         load_seconds=loaded - started,
-        generate_seconds=time.perf_counter() - loaded,
+        generate_seconds=generated - loaded,
     )

@@ -82,3 +82,9 @@ def test_batches_group_similar_lengths_within_the_budget():
     assert batches == [[1, 3], [4, 2], [0]]
     tight = GenerationOptions(max_new_tokens=10, batch_size=8, max_batch_tokens=60)
     assert all(len(b) == 1 for b in _length_sorted_batches([40, 39], tight))
+
+
+def test_ask_checks_the_sql_against_the_schema(offline_model):
+    answer = ask("smollm2-135m-instruct", SHORT_DDL, "플레이어 수는?", generation=GenerationOptions(max_new_tokens=32))
+    # Untrained, the model writes a CREATE TABLE (not a query), so it cannot be a valid answer on this schema.
+    assert answer.runs_on_schema is False and answer.schema_message

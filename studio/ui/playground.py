@@ -59,4 +59,8 @@ def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_toke
                  seconds=answer.load_seconds + answer.generate_seconds, load=answer.load_seconds)
     if not answer.sql:
         status = say("no_sql", request)
+    elif answer.runs_on_schema:
+        status += "  \n" + say("runs_on_schema", request)
+    else:
+        status += "  \n" + say("fails_on_schema", request, message=answer.schema_message)
     return answer.sql, status, answer.completion, answer.prompt
