@@ -48,3 +48,23 @@ def migrate(db: sqlite3.Connection) -> list[str]:
             )
         applied.append(fn.__name__)
     return applied
+
+
+@migration
+def m001_datasets(db: sqlite3.Connection) -> None:
+    """Prepared data set versions (studio.data.versions): what went in, what came out, where it lies."""
+    db.execute(
+        """CREATE TABLE datasets (
+            id TEXT PRIMARY KEY,          -- ds-<12 hex>: a hash of the options and the files written
+            name TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            content_hash TEXT NOT NULL,   -- full SHA-256 behind the id
+            source TEXT NOT NULL,         -- JSON: kind, ref, config, split, fingerprint of the rows
+            mapping TEXT NOT NULL,        -- JSON: our column -> the input's column
+            options TEXT NOT NULL,        -- JSON: split, fraction, seed, filters, prompt template
+            counts TEXT NOT NULL,         -- JSON: rows kept and dropped at each step
+            train_rows INTEGER NOT NULL,
+            eval_rows INTEGER NOT NULL,
+            path TEXT NOT NULL            -- relative to STUDIO_HOME
+        )"""
+    )

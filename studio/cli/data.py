@@ -1,0 +1,200 @@
+"""`python -m studio data check|prepare|sample|list`: the data layer from the command line.
+
+`check` keeps the contract other programs rely on (ARCHITECTURE.md): exit 0 with a JSON object holding
+`rows` and `dropped` as the last stdout line, or exit 2 with one line `error: <reason>` on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from studio.errors import StudioError
+
+
+def register(subparsers) -> None:
+    data = subparsers.add_parser("data", help="check, prepare and export Text2SQL data sets")
+    actions = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+
+    check = actions.add_parser("check", help="validate a CSV/TSV/JSON/JSONL/Parquet file")
+    check.add_argument("file", type=Path)
+    _mapping_argument(check)
+    check.add_argument("--max-field-chars", type=int, default=None, help="drop rows with a longer field")
+    check.set_defaults(func=_check)
+
+    prepare = actions.add_parser("prepare", help="split, filter and save a data set version for training")
+    prepare.add_argument("--source", default="sample", help="sample | FILE | hub:ID[:config[:split]]")
+    _mapping_argument(prepare)
+    prepare.add_argument("--db-dir", type=Path, help="folder of <db_id>.sqlite databases for the exec filter")
+    split = prepare.add_mutually_exclusive_group()
+    split.add_argument(
+        "--holdout-db",
+        action="append",
+        metavar="DB_ID",
+        help="evaluation database (repeatable; default: 1, the game domain)",
+    )
+    split.add_argument(
+        "--random-split", type=float, metavar="SHARE", help="evaluate on a random share instead"
+    )
+    prepare.add_argument(
+        "--fraction", type=float, default=1.0, help="share of training rows to keep (0.2 … 1)"
+    )
+    prepare.add_argument("--seed", type=int, default=42)
+    prepare.add_argument(
+        "--no-exec-filter", action="store_true", help="keep rows whose gold SQL does not run"
+    )
+    prepare.add_argument("--exec-timeout", type=float, default=2.0, help="seconds per gold SQL")
+    prepare.add_argument("--template", type=Path, help="prompt template file with {ddl}, {question}, {query}")
+    prepare.add_argument("--name", default="", help="a label for the version")
+    prepare.add_argument("--tokenizer", help="tokenizer folder: add token statistics")
+    prepare.add_argument("--block-size", type=int, default=1024)
+    prepare.set_defaults(func=_prepare)
+
+    sample = actions.add_parser("sample", help="build the bundled Korean sample (and copy it out)")
+    sample.add_argument(
+        "--out", type=Path, help="write sample.csv, databases/, schema/ and manifest.json here"
+    )
+    sample.set_defaults(func=_sample)
+
+    listing = actions.add_parser("list", help="list prepared data set versions")
+    listing.set_defaults(func=_list)
+
+
+def _mapping_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="OURS=THEIRS",
+        help="use the input's column THEIRS as OURS (db_id, context, question, answer)",
+    )
+
+
+def _parse_mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        ours, sep, theirs = pair.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise StudioError(f"--map takes OURS=THEIRS (e.g. question=q), not '{pair}'")
+        mapping[ours.strip()] = theirs.strip()
+    return mapping
+
+
+def _check(args) -> int:
+    from studio.data.files import ReadLimits
+    from studio.data.validation import check_file
+
+    try:
+        limits = ReadLimits(max_field_chars=args.max_field_chars) if args.max_field_chars else ReadLimits()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report = check_file(args.file, _parse_mapping(args.map), limits)
+    except StudioError as exc:
+        raise StudioError(_one_line(str(exc))) from None
+    except Exception as exc:  # noqa: BLE001 - the contract: a rejected file is exit 2, never a traceback
+        raise StudioError(_one_line(f"cannot read the file ({type(exc).__name__}: {exc})")) from None
+    print(
+        f"{args.file}: {report.rows} usable rows, {report.dropped} dropped "
+        f"({', '.join(f'{k}: {v}' for k, v in report.dropped_by_reason.items())}); "
+        f"format {report.format}, encoding {report.encoding}"
+    )
+    for note in report.notes:
+        print(f"note: {note}")
+    print(json.dumps(report.to_dict(), ensure_ascii=False))
+    return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _prepare(args) -> int:
+    from studio.data.prepare import PrepareOptions, prepare_dataset
+    from studio.prompts import BOOK_TEMPLATE
+
+    template = BOOK_TEMPLATE
+    if args.template:
+        if not args.template.is_file():
+            raise StudioError(f"template file not found: {args.template}")
+        template = args.template.read_text(encoding="utf-8")
+    options = PrepareOptions(
+        holdout_db_ids=tuple(args.holdout_db or PrepareOptions().holdout_db_ids),
+        eval_fraction=args.random_split,
+        fraction=args.fraction,
+        seed=args.seed,
+        exec_filter=not args.no_exec_filter,
+        exec_timeout_s=args.exec_timeout,
+        prompt_template=template,
+        name=args.name,
+    )
+    version = prepare_dataset(
+        args.source,
+        options,
+        mapping=_parse_mapping(args.map),
+        db_dir=args.db_dir,
+        tokenizer=args.tokenizer,
+        block_size=args.block_size,
+        progress=_progress(),
+    )
+    counts = version.counts
+    print(f"version {version.id}: {counts['train']} training rows, {counts['eval']} evaluation rows")
+    print(f"files: {version.path}")
+    if "tokens" in counts:
+        print(f"rows longer than {args.block_size} tokens: {counts['tokens']['truncated']}")
+    print(
+        json.dumps(
+            {
+                "version": version.id,
+                "path": str(version.path),
+                "train": counts["train"],
+                "eval": counts["eval"],
+                "counts": counts,
+            },
+            ensure_ascii=False,
+        )
+    )
+    return 0
+
+
+def _progress():
+    if not sys.stderr.isatty():
+        return None
+    return lambda fraction, message: print(
+        f"\r[{fraction:4.0%}] {message:<60}", end="", file=sys.stderr, flush=True
+    )
+
+
+def _sample(args) -> int:
+    from studio.data.sample import ensure_sample, export_sample
+
+    info = export_sample(args.out) if args.out else ensure_sample()
+    manifest = info.manifest
+    for domain in manifest["domains"]:
+        print(
+            f"db {domain['db_id']} {domain['name']:<8} {domain['questions']:>5} questions  {domain['difficulty']}"
+        )
+    print(f"sample: {manifest['rows']} questions from {manifest['templates']} templates in {info.path}")
+    print(
+        json.dumps(
+            {
+                "path": str(info.path),
+                "content_hash": info.content_hash,
+                "rows": manifest["rows"],
+                "templates": manifest["templates"],
+            },
+            ensure_ascii=False,
+        )
+    )
+    return 0
+
+
+def _list(args) -> int:
+    from studio.data.versions import versions_table
+
+    table = versions_table()
+    print(table.to_string(index=False) if len(table) else "no prepared data sets yet")
+    print(json.dumps(table.to_dict(orient="records"), ensure_ascii=False))
+    return 0

@@ -1,0 +1,322 @@
+"""Preparing a data set version: split, filter, take a fraction, render prompts, write the files.
+
+The steps follow the book (held-out game domain, `dropna`, shuffle with seed 42, `make_prompt`) and add
+what it lacked: the gold SQL must run on its database (or, for DDL-only data, on an empty database built
+from the DDL), an optional judge filter, and a content-addressed version so the same input and options
+always give the same version id, and a training run can name exactly the data it used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from studio.data.execution import GoldChecker
+from studio.data.sample import EVAL_DB_ID
+from studio.data.sources import LoadedData, Progress, SourceSpec, load_source
+from studio.data.versions import DatasetVersion, find_version, save_version, version_dir
+from studio.errors import StudioError
+from studio.prompts import BOOK_TEMPLATE, PromptTemplate
+from studio.settings import Settings, load_settings
+
+# A judge filter sees the candidate training rows and says which to keep (the Evaluation issue's judge
+# plugs in here); its `__name__` is recorded in the version.
+JudgeFilter = Callable[[pd.DataFrame], Sequence[bool]]
+FRACTIONS = (0.2, 0.4, 0.6, 0.8, 1.0)  # the book's data-size experiment
+ROW_COLUMNS = ("id", "db_id", "context", "question", "answer", "difficulty")
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    holdout_db_ids: tuple[str, ...] = (EVAL_DB_ID,)  # evaluation rows: these databases (the book's split)
+    eval_fraction: float | None = None  # instead: a random share of rows, chosen with `seed`
+    fraction: float = 1.0  # share of the (filtered, shuffled) training rows to keep
+    seed: int = 42
+    exec_filter: bool = True
+    exec_timeout_s: float = 2.0
+    prompt_template: str = BOOK_TEMPLATE
+    name: str = ""
+
+    def check(self) -> None:
+        if not 0 < self.fraction <= 1:
+            raise StudioError(f"the fraction must be in (0, 1], not {self.fraction}")
+        if self.eval_fraction is not None and not 0 < self.eval_fraction < 1:
+            raise StudioError(f"the random evaluation share must be in (0, 1), not {self.eval_fraction}")
+        if self.eval_fraction is None and not self.holdout_db_ids:
+            raise StudioError("choose held-out databases or a random evaluation share")
+        try:
+            PromptTemplate(self.prompt_template)
+        except ValueError as exc:
+            raise StudioError(str(exc)) from None
+
+    @property
+    def split(self) -> str:
+        if self.eval_fraction is not None:
+            return f"random:{self.eval_fraction:g}"
+        return "holdout:" + ",".join(self.holdout_db_ids)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "holdout_db_ids": list(self.holdout_db_ids), "split": self.split}
+
+
+def split_rows(frame: pd.DataFrame, options: PrepareOptions) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, eval): by held-out db_id like the book, or a seeded random share."""
+    if options.eval_fraction is not None:
+        shuffled = frame.sample(frac=1, random_state=options.seed)
+        n_eval = max(1, round(len(frame) * options.eval_fraction))
+        return shuffled.iloc[n_eval:], shuffled.iloc[:n_eval].sort_index()
+    held = frame["db_id"].isin(options.holdout_db_ids)
+    if not held.any():
+        present = ", ".join(sorted(frame["db_id"].unique())[:10])
+        raise StudioError(
+            f"held-out database(s) {', '.join(options.holdout_db_ids)} not in the data "
+            f"(databases: {present}); choose another or a random split"
+        )
+    if held.all():
+        raise StudioError("every row belongs to the held-out database(s): nothing is left to train on")
+    return frame[~held], frame[held]
+
+
+def take_fraction(train: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
+    """Shuffle with the seed (the book's `sample(frac=1, random_state=42)`) and keep the first share.
+
+    Smaller fractions are prefixes of larger ones, so 20 % ⊂ 40 % ⊂ … ⊂ 100 % for the same seed.
+    """
+    shuffled = train.sample(frac=1, random_state=seed)
+    return shuffled.iloc[: max(1, round(len(shuffled) * fraction))]
+
+
+def exec_filter(
+    frame: pd.DataFrame,
+    checker: GoldChecker,
+    progress: Progress | None = None,
+    span: tuple[float, float] = (0.0, 1.0),
+) -> tuple[pd.Series, Counter]:
+    """Which rows' gold SQL runs on their database, and why the others do not."""
+    keep, reasons = [], Counter()
+    for i, row in enumerate(frame.itertuples(index=False)):
+        reason = checker.check(row.db_id, row.context, row.answer)
+        keep.append(reason is None)
+        if reason:
+            reasons[reason] += 1
+        if progress and i % 250 == 0:
+            progress(
+                span[0] + (span[1] - span[0]) * i / max(1, len(frame)), f"running gold SQL {i}/{len(frame)}"
+            )
+    return pd.Series(keep, index=frame.index, dtype=bool), reasons
+
+
+def with_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stable row ids (a hash of db_id, question and answer), so runs on different versions compare."""
+    ids = [
+        hashlib.sha1(f"{d}\0{q}\0{a}".encode()).hexdigest()[:12]
+        for d, q, a in zip(frame["db_id"], frame["question"], frame["answer"])
+    ]
+    rows = frame[[c for c in ROW_COLUMNS[1:] if c in frame]].copy()
+    rows.insert(0, "id", ids)
+    return rows
+
+
+def prepare_dataset(
+    source: str | Path | SourceSpec | LoadedData,
+    options: PrepareOptions = PrepareOptions(),
+    *,
+    mapping: Mapping[str, str] | None = None,
+    db_dir: Path | None = None,
+    judge: JudgeFilter | None = None,
+    tokenizer=None,
+    block_size: int = 1024,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> DatasetVersion:
+    """Validate, split, filter and write a data set version; the same inputs give the same version."""
+    options.check()
+    settings = settings or load_settings()
+    loaded = (
+        source
+        if isinstance(source, LoadedData)
+        else load_source(source, mapping, db_dir=db_dir, settings=settings, progress=progress)
+    )
+    counts: dict = {"loaded": len(loaded.frame), "dropped_on_load": loaded.report.dropped_by_reason}
+    train, evaluation = split_rows(loaded.frame, options)
+    counts["split"] = {"train": len(train), "eval": len(evaluation)}
+
+    if options.exec_filter:
+        checker = GoldChecker(loaded.databases, options.exec_timeout_s)
+        try:
+            keep_train, train_reasons = exec_filter(train, checker, progress, (0.1, 0.6))
+            keep_eval, eval_reasons = exec_filter(evaluation, checker, progress, (0.6, 0.75))
+        finally:
+            checker.close()
+        train, evaluation = train[keep_train], evaluation[keep_eval]
+        counts["exec_filter"] = {"train_dropped": dict(train_reasons), "eval_dropped": dict(eval_reasons)}
+    if judge is not None:
+        if progress:
+            progress(0.75, "judge filter")
+        verdicts = pd.Series(list(judge(train)), index=train.index, dtype=bool)
+        counts["judge_filter"] = {"train_dropped": int((~verdicts).sum())}
+        train = train[verdicts]
+    if train.empty or evaluation.empty:
+        raise StudioError(f"the filters left {len(train)} training and {len(evaluation)} evaluation rows")
+
+    train = with_ids(take_fraction(train, options.fraction, options.seed))
+    evaluation = with_ids(evaluation)
+    counts.update(
+        train=len(train),
+        eval=len(evaluation),
+        train_by_db=_by(train, "db_id"),
+        eval_by_db=_by(evaluation, "db_id"),
+    )
+    if "difficulty" in evaluation:
+        counts["eval_by_difficulty"] = _by(evaluation, "difficulty")
+    if tokenizer is not None:
+        from studio.data.tokens import token_stats
+
+        if progress:
+            progress(0.8, "counting tokens")
+        counts["tokens"] = token_stats(train, tokenizer, block_size, options.prompt_template).to_dict()
+    if progress:
+        progress(0.9, "writing files")
+    version = _write(loaded, options, mapping, judge, train, evaluation, counts, settings)
+    if progress:
+        progress(1.0, f"saved {version.id}")
+    return version
+
+
+def _by(frame: pd.DataFrame, column: str) -> dict[str, int]:
+    return {str(k): int(v) for k, v in frame[column].value_counts().sort_index().items()}
+
+
+def _write(
+    loaded: LoadedData,
+    options: PrepareOptions,
+    mapping: Mapping[str, str] | None,
+    judge: JudgeFilter | None,
+    train: pd.DataFrame,
+    evaluation: pd.DataFrame,
+    counts: dict,
+    settings: Settings,
+) -> DatasetVersion:
+    template = PromptTemplate(options.prompt_template)
+    texts = [
+        template.render(c, q, a) for c, q, a in zip(train["context"], train["question"], train["answer"])
+    ]
+    files = {
+        "autotrain/train.csv": pd.DataFrame({"text": texts}).to_csv(index=False).encode(),
+        "train.jsonl": train.to_json(orient="records", lines=True, force_ascii=False).encode(),
+        "eval.jsonl": evaluation.to_json(orient="records", lines=True, force_ascii=False).encode(),
+    }
+    db_ids = sorted(set(train["db_id"]) | set(evaluation["db_id"]))
+    ddl_only = {d: _union_ddl(pd.concat([train, evaluation]), d) for d in db_ids if d not in loaded.databases}
+    recipe = {
+        "options": {k: v for k, v in options.to_dict().items() if k != "name"},
+        "mapping": dict(loaded.report.mapping),
+        "judge": getattr(judge, "__name__", None) if judge else None,
+        "databases": {
+            d: loaded.database_fingerprints.get(d) or _file_hash(loaded.databases[d])
+            for d in db_ids
+            if d in loaded.databases
+        },
+        "ddl_databases": ddl_only,
+    }
+    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True, ensure_ascii=False).encode())
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name])
+    content_hash = digest.hexdigest()
+    version_id = f"ds-{content_hash[:12]}"
+    existing = find_version(version_id, settings)
+    if existing is not None and existing.eval_file.exists():
+        return existing  # idempotent: same input and options, same version
+
+    target = version_dir(version_id, settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+    try:
+        for name, data in files.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            (staging / name).write_bytes(data)
+        (staging / "databases").mkdir()
+        for db_id in db_ids:
+            out = staging / "databases" / f"{db_id}.sqlite"
+            if db_id in loaded.databases:
+                shutil.copyfile(loaded.databases[db_id], out)
+            else:
+                _create_from_ddl(out, ddl_only[db_id])
+        version = DatasetVersion(
+            id=version_id,
+            name=options.name,
+            content_hash=content_hash,
+            path=target,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            source={
+                **loaded.source.to_dict(),
+                "label": loaded.source.label(),
+                "fingerprint": loaded.fingerprint,
+            },
+            mapping=dict(loaded.report.mapping),
+            options={**options.to_dict(), "judge": recipe["judge"]},
+            counts=counts,
+        )
+        (staging / "version.json").write_text(
+            json.dumps(version.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        staging.chmod(0o755)
+        if target.exists() and not (target / "version.json").exists():
+            shutil.rmtree(target)  # an interrupted earlier run
+        if not target.exists():  # else a concurrent run wrote the same content: keep it
+            os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    save_version(version, settings)
+    return version
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _union_ddl(frame: pd.DataFrame, db_id: str) -> list[str]:
+    """The SQLite statements for every table the rows of `db_id` mention (first definition wins)."""
+    import sqlglot
+    from sqlglot import exp
+
+    tables: dict[str, str] = {}
+    for context in dict.fromkeys(frame.loc[frame["db_id"] == db_id, "context"]):
+        try:
+            statements = sqlglot.parse(context, read="mysql")
+        except sqlglot.errors.SqlglotError:
+            continue
+        for statement in statements:
+            if isinstance(statement, exp.Create) and statement.kind == "TABLE":
+                name = statement.find(exp.Table).name.lower()
+                tables.setdefault(name, statement.sql(dialect="sqlite"))
+    return [tables[name] for name in sorted(tables)]
+
+
+def _create_from_ddl(path: Path, statements: list[str]) -> None:
+    """An empty database for DDL-only data (statements that SQLite rejects are left out)."""
+    db = sqlite3.connect(path)
+    try:
+        for statement in statements:
+            try:
+                db.execute(statement)
+            except sqlite3.Error:
+                continue
+        db.commit()
+    finally:
+        db.close()
