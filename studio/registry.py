@@ -68,3 +68,82 @@ def m001_datasets(db: sqlite3.Connection) -> None:
             path TEXT NOT NULL            -- relative to STUDIO_HOME
         )"""
     )
+
+
+@migration
+def m010_jobs_queue_and_runs(db: sqlite3.Connection) -> None:
+    """Training jobs (studio.training: the persisted queue) and the runs finished jobs become."""
+    db.execute(
+        """CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,    -- AutoTrain's project_name and the folder under STUDIO_HOME/jobs/
+            status TEXT NOT NULL CHECK (status IN
+                ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted')),
+            config TEXT NOT NULL,         -- JSON: studio.training.config.TrainingConfig
+            dataset_ref TEXT NOT NULL,    -- as given: a data set version id or a folder
+            dataset_version TEXT,         -- the version id when it came from the datasets table
+            train_rows INTEGER NOT NULL,  -- rows the job trains on (after data_fraction)
+            model_path TEXT NOT NULL,     -- the resolved local base model folder AutoTrain loads
+            loss_scale REAL NOT NULL DEFAULT 1,  -- the trainer over-reports loss by this (gradient accumulation)
+            sweep TEXT,                   -- jobs queued together share it
+            host TEXT,                    -- the machine running it (pids mean something there only)
+            pid INTEGER,                  -- the trainer's process (and process group) id
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            error TEXT,                   -- why it failed, was cancelled or interrupted
+            run_name TEXT,                -- the run it became
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX jobs_by_status ON jobs (status, id)")
+    db.execute(
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,    -- never reused: nothing overwrites another run
+            job_id INTEGER REFERENCES jobs (id),
+            created_at TEXT NOT NULL,
+            base_model TEXT NOT NULL,     -- the reference as given (built-in name, folder, Hub id)
+            base_model_path TEXT NOT NULL,
+            dataset_ref TEXT NOT NULL,
+            dataset_version TEXT,
+            train_rows INTEGER NOT NULL,
+            adapter_path TEXT NOT NULL,   -- the LoRA adapter folder (a full model when merged)
+            merged INTEGER NOT NULL DEFAULT 0,
+            config TEXT NOT NULL,         -- JSON: the TrainingConfig
+            duration_s REAL NOT NULL,     -- wall time of the job, start to finish
+            train_runtime_s REAL,         -- the trainer's own training time
+            final_loss REAL,              -- last logged training loss (corrected)
+            train_loss REAL,              -- mean training loss over the run (corrected)
+            tokens_per_s REAL,
+            hardware TEXT NOT NULL,       -- JSON
+            software TEXT NOT NULL        -- JSON: versions in the AutoTrain environment
+        )"""
+    )
+
+
+@migration
+def m020_evaluations(db: sqlite3.Connection) -> None:
+    """Evaluations of runs and base models (studio.evaluate): the summary, every row, and the generations
+    they reused, so re-scoring never regenerates."""
+    db.execute("""CREATE TABLE evaluations (
+        id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, candidate TEXT NOT NULL, run_name TEXT,
+        base_model TEXT NOT NULL, adapter TEXT, eval_set TEXT NOT NULL, dataset_version TEXT,
+        mode TEXT NOT NULL, judge_model TEXT, options TEXT NOT NULL, summary TEXT NOT NULL, rows INTEGER NOT NULL,
+        accuracy REAL, ex_score REAL, judge_score REAL, agreement REAL, cost_usd REAL, generate_seconds REAL)""")
+    db.execute("CREATE INDEX evaluations_candidate ON evaluations (candidate, eval_set)")
+    db.execute("""CREATE TABLE evaluation_rows (
+        evaluation_id INTEGER NOT NULL REFERENCES evaluations (id) ON DELETE CASCADE, row_index INTEGER NOT NULL,
+        row_id TEXT, db_id TEXT, question TEXT, gold_sql TEXT, completion TEXT, pred_sql TEXT,
+        match INTEGER NOT NULL, reason TEXT, decided_by TEXT, judge_verdict TEXT,
+        PRIMARY KEY (evaluation_id, row_index))""")
+    db.execute("""CREATE TABLE generations (
+        candidate TEXT NOT NULL, prompt_sha TEXT NOT NULL, max_new_tokens INTEGER NOT NULL,
+        completion TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (candidate, prompt_sha, max_new_tokens))""")
+
+
+@migration
+def m021_run_hub_links(db: sqlite3.Connection) -> None:
+    """Where a run was pushed on the Hub (studio.hub), so the leaderboard can link it."""
+    db.execute("ALTER TABLE runs ADD COLUMN hub_url TEXT")
+    db.execute("ALTER TABLE runs ADD COLUMN hub_commit TEXT")

@@ -16,6 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "smollm2-135m-instruct"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
+DEFAULT_HUB_ENDPOINT = "https://huggingface.co"
 
 
 class Secret:
@@ -51,6 +52,7 @@ class Settings:
     autotrain_python: Path
     admins: tuple[str, ...] = field(default_factory=tuple)
     openai_base_url: str | None = None
+    hub_endpoint: str = DEFAULT_HUB_ENDPOINT  # HF_ENDPOINT: a Hub mirror, or a local stand-in in tests
 
     @property
     def models_dir(self) -> Path:
@@ -67,6 +69,11 @@ class Settings:
     @property
     def openai_api_key(self) -> Secret | None:
         return _secret("OPENAI_API_KEY")
+
+    @property
+    def basic_auth(self) -> Secret | None:
+        """STUDIO_AUTH, `user:password[,user:password]`: password sign-in when the app is exposed."""
+        return _secret("STUDIO_AUTH")
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -85,4 +92,5 @@ def load_settings() -> Settings:
         autotrain_python=autotrain_python,
         admins=admins,
         openai_base_url=os.environ.get("OPENAI_BASE_URL") or None,
+        hub_endpoint=(os.environ.get("HF_ENDPOINT") or DEFAULT_HUB_ENDPOINT).rstrip("/"),
     )

@@ -13,8 +13,16 @@ from pathlib import Path
 from evaluation.execution import check_against_ddl
 from studio.errors import StudioError
 from studio.inference import GenerationOptions, LoadOptions, get_generator
-from studio.models import resolve_model
+from studio.models import resolve_adapter, resolve_model
 from studio.prompts import PromptTemplate
+
+
+def _adapter_folder(ref: str) -> Path:
+    """A run's adapter by the run's name, else a LoRA adapter folder or Hub repo id."""
+    from studio.training.runs import find_run
+
+    run = find_run(ref)
+    return run.adapter_path if run is not None else resolve_adapter(ref)
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,7 @@ def ask(
     model: str,
     ddl: str,
     question: str,
-    adapter: Path | None = None,
+    adapter: str | Path | None = None,
     generation: GenerationOptions = GenerationOptions(),
     template: PromptTemplate = PromptTemplate(),
 ) -> Answer:
@@ -42,11 +50,10 @@ def ask(
         raise StudioError("the DDL is empty: paste the CREATE TABLE statements the question is about")
     if not question:
         raise StudioError("the question is empty")
-    if adapter is not None and not (adapter / "adapter_config.json").is_file():
-        raise StudioError(f"{adapter} is not a LoRA adapter folder (it has no adapter_config.json)")
+    adapter_folder = _adapter_folder(str(adapter)) if adapter else None
     prompt = template.render(ddl, question)
     started = time.perf_counter()
-    generator = get_generator(resolve_model(model), LoadOptions(adapter=adapter))
+    generator = get_generator(resolve_model(model), LoadOptions(adapter=adapter_folder))
     loaded = time.perf_counter()
     completion = generator.generate([prompt], generation)[0]
     generated = time.perf_counter()

@@ -83,3 +83,13 @@ def offline_model(model_home, monkeypatch):
 
     monkeypatch.setenv("STUDIO_HOME", str(model_home))
     return model_home / "models" / DEFAULT_MODEL
+
+
+@pytest.fixture(scope="session")
+def sample_version_id(model_home):
+    """The bundled sample prepared once per session (20 % of the training rows), in the model's STUDIO_HOME."""
+    from studio.data import PrepareOptions, prepare_dataset
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STUDIO_HOME", str(model_home))
+        return prepare_dataset("sample", PrepareOptions(fraction=0.2)).id

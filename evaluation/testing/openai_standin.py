@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import re
-import socket
 import threading
 import time
 from collections import Counter
@@ -29,6 +28,8 @@ from dataclasses import dataclass
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+
+from evaluation.testing.server import LocalServer
 
 _FAIL = re.compile(r"\[\[fail:(\d{3})(?::(\d+))?\]\]")
 _SLEEP = re.compile(r"\[\[sleep:([\d.]+)\]\]")
@@ -47,8 +48,10 @@ class RecordedRequest:
     authorization: str | None
 
 
-class OpenAIStandin:
+class OpenAIStandin(LocalServer):
     """The server; `with OpenAIStandin() as server:` runs it on a free port in a background thread."""
+
+    name = "OpenAI stand-in"
 
     def __init__(self, *, json_schema: bool = True):
         self.json_schema = json_schema  # False: reject response_format json_schema like older servers
@@ -60,8 +63,6 @@ class OpenAIStandin:
         self._files: dict[str, tuple[str, bytes]] = {}
         self._batches: dict[str, dict] = {}
         self._lock = threading.Lock()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
         self.app = self._build_app()
 
     @property
@@ -71,34 +72,6 @@ class OpenAIStandin:
     def count(self, path: str = "/v1/chat/completions") -> int:
         with self._lock:
             return sum(1 for request in self.requests if request.path == path)
-
-    def start(self) -> OpenAIStandin:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the OpenAI stand-in did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> OpenAIStandin:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def complete(self, body: dict, api_key: str = "") -> tuple[int, dict]:
         """Status and JSON payload of one chat completion (also used for the lines of a batch)."""

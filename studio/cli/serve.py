@@ -14,6 +14,9 @@ def register(subparsers) -> None:
 
 
 def serve(args) -> int:
+    from studio import access
+
+    access.configure(args.host, args.share)  # refuses to expose the app without sign-in, before Gradio loads
     from studio.ui.app import launch  # the only CLI path that imports Gradio
 
     launch(host=args.host, port=args.port, share=args.share)

@@ -70,9 +70,9 @@ class LoadedData:
 
     def counts(self) -> pd.DataFrame:
         """Rows per database and difficulty (a table for the UI)."""
-        frame = self.frame.assign(
-            difficulty=self.frame.get("difficulty", pd.Series(dtype="string")).fillna("-")
-        )
+        # Without a difficulty column every row counts under "-" (an empty Series would align to NaN).
+        difficulty = self.frame.get("difficulty", pd.Series("-", index=self.frame.index))
+        frame = self.frame.assign(difficulty=difficulty.fillna("-"))
         table = pd.crosstab(frame["db_id"], frame["difficulty"], margins=True, margins_name="total")
         return table.reset_index()
 

@@ -35,9 +35,21 @@ def convert(gguf: Path, output: Path) -> dict:
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     model.config.name_or_path = gguf.stem
+    _align_special_tokens(tokenizer, model.config)
     model.save_pretrained(output)
     tokenizer.save_pretrained(output)
+    # transformers copies the whole GGUF file (~100 MB) as `tokenizer.model`; tokenizer.json is complete
+    # without it, and AutoTrain would otherwise copy it into every adapter folder.
+    (output / "tokenizer.model").unlink(missing_ok=True)
     return {"output": str(output), "parameters": sum(p.numel() for p in model.parameters())}
+
+
+def _align_special_tokens(tokenizer, config) -> None:
+    """The GGUF tokenizer names <|im_start|> as its end token while the model ends with token 2
+    (<|im_end|>): make the tokenizer agree with the model, so training appends the real EOS."""
+    tokenizer.eos_token = tokenizer.convert_ids_to_tokens(config.eos_token_id)
+    if config.pad_token_id is not None:
+        tokenizer.pad_token = tokenizer.convert_ids_to_tokens(config.pad_token_id)
 
 
 def main() -> int:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.ui import playground
+from studio import access
+from studio.training import ensure_background_worker
+from studio.ui import data_tab, evaluate_tab, leaderboard_tab, playground, train
 from studio.ui.i18n import I18N, t
 
 # Local font stacks only: the default theme fetches Google Fonts, which an offline laptop cannot reach.
@@ -13,8 +15,14 @@ THEME = gr.themes.Soft(
     font_mono=["D2Coding", "Noto Sans Mono CJK KR", "ui-monospace", "monospace"],
 )
 
-# Tabs in the order users walk the book's workflow; later issues add Data, Train, Evaluate, Leaderboard.
-TABS = (("tab.playground", "tab-playground", playground.build),)
+# Tabs in the order users walk the book's workflow.
+TABS = (
+    ("tab.data", "tab-data", data_tab.build),
+    ("tab.train", "tab-train", train.build),
+    ("tab.evaluate", "tab-evaluate", evaluate_tab.build),
+    ("tab.leaderboard", "tab-leaderboard", leaderboard_tab.build),
+    ("tab.playground", "tab-playground", playground.build),
+)
 
 
 def build_app() -> gr.Blocks:
@@ -30,6 +38,14 @@ def build_app() -> gr.Blocks:
 
 
 def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+    policy = access.configure(host, share)  # refuses to expose the app without sign-in
     demo = build_app()
+    if policy.sign_in == access.OAUTH:
+        access.check_oauth_support()
+        with demo:
+            gr.LoginButton()  # Gradio adds the Hugging Face OAuth routes when the app has this button
+    auth = access.password_logins() if policy.sign_in == access.PASSWORD else None
     demo.queue(default_concurrency_limit=2)
-    demo.launch(server_name=host, server_port=port, share=share, i18n=I18N, show_error=False, theme=THEME)
+    ensure_background_worker()  # queued jobs run (and interrupted ones are noticed) from start-up on
+    demo.launch(server_name=host, server_port=port, share=share, i18n=I18N, show_error=False, theme=THEME,
+                auth=auth)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import gradio as gr
 
 from studio.inference import GenerationOptions
@@ -23,7 +21,8 @@ def build() -> None:
             model = gr.Dropdown(list_model_choices(), value=DEFAULT_MODEL, allow_custom_value=True,
                                 label=t("playground.model"), info=t("playground.model_info"),
                                 elem_id="playground-model")
-            adapter = gr.Textbox(label=t("playground.adapter"), elem_id="playground-adapter")
+            adapter = gr.Dropdown(_run_names(), value=None, allow_custom_value=True, label=t("playground.adapter"),
+                                  info=t("playground.adapter_info"), elem_id="playground-adapter")
             max_new_tokens = gr.Slider(16, 512, value=GenerationOptions.max_new_tokens, step=16,
                                        label=t("playground.max_new_tokens"))
             ddl = gr.Code(GAME_DDL, language="sql", label=t("playground.ddl"), lines=14,
@@ -45,6 +44,12 @@ def build() -> None:
           api_name="generate_sql", concurrency_limit=1, concurrency_id="generate")
 
 
+def _run_names() -> list[str]:
+    from studio.training.runs import list_runs
+
+    return [run.name for run in list_runs()]
+
+
 @user_errors
 def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_tokens: float,
                  request: gr.Request, progress=gr.Progress()):
@@ -53,7 +58,7 @@ def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_toke
     if not (ddl or "").strip():
         raise gr.Error(say("empty_ddl", request))
     progress(0.1, desc=say("loading", request))
-    answer = ask(model, ddl, question, adapter=Path(adapter.strip()) if adapter.strip() else None,
+    answer = ask(model, ddl, question, adapter=(adapter or "").strip() or None,
                  generation=GenerationOptions(max_new_tokens=int(max_new_tokens)))
     status = say("generated", request, tokens=answer.new_tokens,
                  seconds=answer.load_seconds + answer.generate_seconds, load=answer.load_seconds)

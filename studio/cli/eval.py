@@ -1,0 +1,66 @@
+"""`python -m studio eval`: generate with runs (and base models), score, store for the leaderboard."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from studio.errors import StudioError
+from studio.evaluate import (
+    MODES,
+    EvalOptions,
+    base_candidate,
+    eval_set_from_file,
+    eval_set_from_version,
+    estimate_judge_cost,
+    evaluate,
+    open_judge,
+    run_candidate,
+)
+from studio.settings import load_settings
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("eval", help="evaluate runs and base models on a held-out set")
+    parser.add_argument("--run", action="append", default=[], help="a run name (repeat for several)")
+    parser.add_argument("--base", action="append", default=[], help="a base model evaluated alone (repeatable)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", help="a prepared data set version: its held-out split is evaluated")
+    source.add_argument("--file", type=Path, help="an evaluation file (CSV/JSONL/…; DDL-only unless --db-dir)")
+    parser.add_argument("--db-dir", type=Path, help="databases for --file: DIR/<db_id>.sqlite")
+    parser.add_argument("--mode", choices=MODES, default="hybrid")
+    parser.add_argument("--judge-model", help="e.g. gpt-4-turbo-preview; the key comes from OPENAI_API_KEY")
+    parser.add_argument("--judge-base-url", help="an OpenAI-compatible endpoint (default: OPENAI_BASE_URL or OpenAI)")
+    parser.add_argument("--max-new-tokens", type=int, default=EvalOptions.max_new_tokens)
+    parser.add_argument("--batch-size", type=int, default=EvalOptions.batch_size)
+    parser.add_argument("--limit", type=int, help="evaluate only the first N rows")
+    parser.add_argument("--estimate-only", action="store_true", help="print the judge cost estimate and stop")
+    parser.set_defaults(func=run_eval)
+
+
+def run_eval(args) -> int:
+    settings = load_settings()
+    candidates = [run_candidate(name, settings) for name in args.run] + [base_candidate(m) for m in args.base]
+    if not candidates:
+        raise StudioError("nothing to evaluate: give --run RUN and/or --base MODEL")
+    eval_set = eval_set_from_version(args.dataset, settings) if args.dataset else eval_set_from_file(args.file, args.db_dir)
+    options = EvalOptions(mode=args.mode, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
+                          limit=args.limit, judge_model=args.judge_model, judge_base_url=args.judge_base_url)
+    judge = open_judge(options, settings)
+    if args.estimate_only:
+        if judge is None:
+            raise StudioError("--estimate-only needs --judge-model")
+        print(json.dumps(estimate_judge_cost(eval_set, options, judge)))
+        return 0
+    for candidate in candidates:
+        result = evaluate(candidate, eval_set, options, judge=judge, progress=_print_progress, settings=settings)
+        summary = result.summary.to_dict()
+        print(json.dumps({"evaluation": result.id, "candidate": candidate.label, "eval_set": eval_set.label,
+                          "generated": result.new_generations, "generate_seconds": round(result.generate_seconds, 1),
+                          **summary}, ensure_ascii=False))
+    return 0
+
+
+def _print_progress(stage: str, done: int, total: int) -> None:
+    print(f"\r{stage}: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)

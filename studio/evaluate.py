@@ -1,0 +1,316 @@
+"""Evaluation runs: generate answers for an evaluation set, score them, store them for the leaderboard.
+
+A candidate is a run (base model + its LoRA adapter) or a base model alone. Its answers are generated with
+the shared batched engine and remembered in the registry (`generations`), so re-scoring with another mode,
+judge or template never regenerates. Scoring is the evaluation library's (execution, judge, hybrid, both).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from evaluation.judge import Judge, JudgeConfig
+from evaluation.pairs import Pair
+from evaluation.sql import extract_sql
+from evaluation.scoring import ScoringConfig, Summary, finish_scoring, plan_scoring
+from studio import registry
+from studio.errors import StudioError
+from studio.inference import GenerationOptions, LoadOptions, get_generator
+from studio.models import resolve_model
+from studio.prompts import BOOK_TEMPLATE, PromptTemplate
+from studio.settings import Settings, load_settings
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+MODES = ("execution", "judge", "hybrid", "both")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What is evaluated: a run's adapter on its base model, or a base model alone."""
+
+    label: str  # the run name, or "base:<model>"
+    base_model: str
+    adapter: Path | None = None
+    run_name: str | None = None
+
+
+def base_candidate(model: str) -> Candidate:
+    return Candidate(label=f"base:{model}", base_model=model)
+
+
+def run_candidate(run_name: str, settings: Settings | None = None) -> Candidate:
+    from studio.training.runs import get_run
+
+    run = get_run(run_name, settings)
+    if run.merged:  # a merged run is a full model of its own
+        return Candidate(label=run.name, base_model=str(run.adapter_path), run_name=run.name)
+    return Candidate(label=run.name, base_model=run.base_model, adapter=run.adapter_path, run_name=run.name)
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """Rows to answer (`id, db_id, context, question, answer`) and, if any, their databases."""
+
+    label: str
+    rows: pd.DataFrame
+    db_dir: Path | None
+    template: str = BOOK_TEMPLATE
+    dataset_version: str | None = None
+
+
+def eval_set_from_version(version_id: str, settings: Settings | None = None) -> EvalSet:
+    """The held-out split of a prepared data set version."""
+    from studio.data.versions import get_version
+
+    version = get_version(version_id, settings)
+    rows = version.eval_frame()
+    if rows.empty:
+        raise StudioError(f"data set {version_id} has no held-out rows to evaluate on")
+    db_dir = version.databases_dir if version.databases_dir.is_dir() else None
+    return EvalSet(label=version_id, rows=rows, db_dir=db_dir, template=version.prompt_template,
+                   dataset_version=version_id)
+
+
+def eval_set_from_file(path: Path, db_dir: Path | None = None) -> EvalSet:
+    """An uploaded file (CSV/JSONL/…, validated like any data source); DDL-only unless `db_dir` is given."""
+    from studio.data.validation import read_file
+
+    rows, report = read_file(Path(path))
+    if rows.empty:
+        raise StudioError(f"{Path(path).name} has no usable rows ({report.dropped} dropped)")
+    if "id" not in rows.columns:
+        rows = rows.assign(id=[str(i) for i in range(len(rows))])
+    return EvalSet(label=Path(path).name, rows=rows, db_dir=db_dir)
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    mode: str = "hybrid"
+    max_new_tokens: int = 128
+    batch_size: int = 8
+    limit: int | None = None  # evaluate only the first N rows (quick looks)
+    judge_model: str | None = None
+    judge_base_url: str | None = None
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise StudioError(f"unknown scoring mode {self.mode!r}: choose one of {', '.join(MODES)}")
+        if self.mode in ("judge", "both") and not self.judge_model:
+            raise StudioError(f"mode {self.mode!r} needs a judge model")
+        if self.limit is not None and self.limit < 1:
+            raise StudioError("limit must be at least 1")
+
+
+@dataclass
+class EvaluationResult:
+    id: int
+    candidate: Candidate
+    eval_set: str
+    summary: Summary
+    generate_seconds: float
+    new_generations: int  # prompts the model answered now; the rest came from earlier evaluations
+    rows: list[dict] = field(default_factory=list)
+
+
+def open_judge(options: EvalOptions, settings: Settings, api_key: str | None = None) -> Judge | None:
+    """The judge for these options (None when no judge model is set); the key never leaves memory."""
+    if not options.judge_model:
+        return None
+    key = api_key or (settings.openai_api_key.reveal() if settings.openai_api_key else None)
+    config = JudgeConfig(model=options.judge_model, base_url=options.judge_base_url or settings.openai_base_url,
+                         cache_path=settings.home / "cache" / "judge.sqlite")
+    try:
+        return Judge(config, api_key=key)
+    except ValueError as exc:
+        raise StudioError(str(exc)) from None
+
+
+def evaluate(candidate: Candidate, eval_set: EvalSet, options: EvalOptions = EvalOptions(),
+             judge: Judge | None = None, progress: Progress | None = None,
+             settings: Settings | None = None) -> EvaluationResult:
+    """Generate (or reuse) the candidate's answers, score them, store the evaluation; return it."""
+    settings = settings or load_settings()
+    rows = eval_set.rows.head(options.limit) if options.limit else eval_set.rows
+    started = time.perf_counter()
+    completions, new_generations = generate_answers(candidate, rows, eval_set.template, options, progress, settings)
+    generate_seconds = time.perf_counter() - started
+    pairs = [_pair(row, completion) for row, completion in zip(rows.to_dict("records"), completions)]
+    plan = plan_scoring(pairs, db_dir=eval_set.db_dir, config=ScoringConfig(mode=options.mode))
+    if plan.judge_items and judge is None and options.mode in ("judge", "both"):
+        raise StudioError("this evaluation needs a judge: set a judge model and an API key")
+    report = finish_scoring(plan, judge, progress=progress)
+    scored = [dict(s.to_row(), completion=c) for s, c in zip(report.rows, completions)]
+    evaluation_id = _store(candidate, eval_set, options, report.summary, scored, generate_seconds, settings)
+    return EvaluationResult(evaluation_id, candidate, eval_set.label, report.summary, generate_seconds,
+                            new_generations, scored)
+
+
+def _pair(row: dict, completion: str) -> Pair:
+    return Pair(id=str(row["id"]), db_id=str(row["db_id"]), question=row["question"], gold_sql=row["answer"],
+                pred_sql=completion, context=row.get("context"), row={})
+
+
+def generate_answers(candidate: Candidate, rows: pd.DataFrame, template: str, options: EvalOptions,
+                     progress: Progress | None, settings: Settings) -> tuple[list[str], int]:
+    """Completions for every row (from the registry when this candidate already answered that prompt),
+    and how many were generated now."""
+    render = PromptTemplate(template).render
+    prompts = [render(r["context"], r["question"]) for r in rows.to_dict("records")]
+    db = registry.connect(settings.registry_path)
+    try:
+        known = _cached_generations(db, candidate, prompts, options.max_new_tokens)
+        missing = [p for p in dict.fromkeys(prompts) if p not in known]
+        if missing:
+            known.update(_generate(candidate, missing, options, progress, settings))
+            _remember(db, candidate, known, missing, options.max_new_tokens)
+    finally:
+        db.close()
+    if progress:
+        progress("generate", len(prompts), len(prompts))
+    return [known[p] for p in prompts], len(missing)
+
+
+def _generate(candidate: Candidate, prompts: Sequence[str], options: EvalOptions, progress: Progress | None,
+              settings: Settings) -> dict[str, str]:
+    generator = get_generator(resolve_model(candidate.base_model, settings), LoadOptions(adapter=candidate.adapter))
+    report = (lambda done, total: progress("generate", done, total)) if progress else None
+    gen = GenerationOptions(max_new_tokens=options.max_new_tokens, batch_size=options.batch_size)
+    return {c.prompt: c.text for c in generator.generate(prompts, gen, progress=report)}
+
+
+def _prompt_key(prompt: str) -> str:
+    return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
+
+
+def _cached_generations(db, candidate: Candidate, prompts: Sequence[str], max_new_tokens: int) -> dict[str, str]:
+    by_key = {_prompt_key(p): p for p in prompts}
+    found = {}
+    for row in db.execute("SELECT prompt_sha, completion FROM generations WHERE candidate = ? AND max_new_tokens = ?",
+                          (candidate.label, max_new_tokens)):
+        if row["prompt_sha"] in by_key:
+            found[by_key[row["prompt_sha"]]] = row["completion"]
+    return found
+
+
+def _remember(db, candidate: Candidate, completions: dict[str, str], prompts: Sequence[str],
+              max_new_tokens: int) -> None:
+    with db:
+        db.executemany(
+            "INSERT OR REPLACE INTO generations (candidate, prompt_sha, max_new_tokens, completion, created_at)"
+            " VALUES (?, ?, ?, ?, datetime('now'))",
+            [(candidate.label, _prompt_key(p), max_new_tokens, completions[p]) for p in prompts],
+        )
+
+
+def _store(candidate: Candidate, eval_set: EvalSet, options: EvalOptions, summary: Summary, rows: list[dict],
+           generate_seconds: float, settings: Settings) -> int:
+    db = registry.connect(settings.registry_path)
+    try:
+        with db:
+            cursor = db.execute(
+                """INSERT INTO evaluations (created_at, candidate, run_name, base_model, adapter, eval_set,
+                       dataset_version, mode, judge_model, options, summary, rows, accuracy, ex_score,
+                       judge_score, agreement, cost_usd, generate_seconds)
+                   VALUES (datetime('now'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (candidate.label, candidate.run_name, candidate.base_model,
+                 str(candidate.adapter) if candidate.adapter else None, eval_set.label, eval_set.dataset_version,
+                 options.mode, options.judge_model, json.dumps(asdict(options)), json.dumps(summary.to_dict()),
+                 summary.total, summary.accuracy, summary.ex_score, summary.judge_score,
+                 summary.agreement.rate if summary.agreement else None, summary.cost_usd, generate_seconds),
+            )
+            evaluation_id = cursor.lastrowid
+            db.executemany(
+                """INSERT INTO evaluation_rows (evaluation_id, row_index, row_id, db_id, question, gold_sql,
+                       completion, pred_sql, match, reason, decided_by, judge_verdict)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [(evaluation_id, i, str(r["id"]), r["db_id"], r["question"], r["gold_sql"], r["completion"],
+                  extract_sql(r["completion"]), int(bool(r["match"])), r["reason"], r["decided_by"], r["judge"])
+                 for i, r in enumerate(rows)],
+            )
+    finally:
+        db.close()
+    return evaluation_id
+
+
+def estimate_judge_cost(eval_set: EvalSet, options: EvalOptions, judge: Judge) -> dict:
+    """Before generating: what judging every row would cost at most (hybrid usually asks far fewer)."""
+    from evaluation.judge import JudgeItem
+
+    rows = eval_set.rows.head(options.limit) if options.limit else eval_set.rows
+    items = [JudgeItem(r["context"], r["question"], r["answer"], r["answer"]) for r in rows.to_dict("records")]
+    return judge.estimate(items).to_dict()
+
+
+def list_evaluations(settings: Settings | None = None, limit: int = 1000) -> pd.DataFrame:
+    """Stored evaluations, newest first: one row each with its scores."""
+    db = registry.connect((settings or load_settings()).registry_path)
+    try:
+        return pd.read_sql_query(
+            """SELECT id, created_at, candidate, run_name, base_model, eval_set, mode, judge_model, rows,
+                      accuracy, ex_score, judge_score, agreement, cost_usd, generate_seconds
+               FROM evaluations ORDER BY id DESC LIMIT ?""", db, params=(limit,))
+    finally:
+        db.close()
+
+
+def evaluation_rows(evaluation_ids: Sequence[int], settings: Settings | None = None) -> pd.DataFrame:
+    """The stored rows of some evaluations, with the candidate each belongs to."""
+    db = registry.connect((settings or load_settings()).registry_path)
+    marks = ",".join("?" * len(evaluation_ids))
+    try:
+        return pd.read_sql_query(
+            f"""SELECT e.candidate, r.* FROM evaluation_rows r JOIN evaluations e ON e.id = r.evaluation_id
+                WHERE r.evaluation_id IN ({marks}) ORDER BY r.row_index, e.id""", db, params=list(evaluation_ids))
+    finally:
+        db.close()
+
+
+ROW_FILTERS = ("all", "failures", "disagreements", "differences")
+
+
+def filter_rows(rows: pd.DataFrame, kind: str = "all") -> pd.DataFrame:
+    """Rows of `evaluation_rows(...)` narrowed for review.
+
+    failures: the answer did not match; disagreements: execution and the judge disagree (both gave a verdict);
+    differences: questions where the candidates' verdicts are not all the same (base vs fine-tuned).
+    """
+    if kind == "failures":
+        return rows[rows["match"] == 0]
+    if kind == "disagreements":
+        judged = rows[rows["judge_verdict"].isin(["yes", "no"]) & (rows["decided_by"] != "none")]
+        execution_yes = judged["reason"].eq("match")
+        return judged[execution_yes != judged["judge_verdict"].eq("yes")]
+    if kind == "differences":
+        spread = rows.groupby("row_index")["match"].transform("nunique")
+        return rows[spread > 1]
+    return rows
+
+
+def side_by_side(rows: pd.DataFrame) -> pd.DataFrame:
+    """One line per question, each candidate's SQL and verdict in its own columns."""
+    if rows.empty:
+        return pd.DataFrame(columns=["question", "gold_sql"])
+    rows = rows.assign(verdict=rows["match"].map({1: "✅", 0: "❌"}) + " " + rows["reason"].fillna(""))
+    wide = rows.pivot_table(index=["row_index", "question", "gold_sql"], columns="candidate",
+                            values=["pred_sql", "verdict"], aggfunc="first")
+    wide.columns = [f"{candidate} · {field}" for field, candidate in wide.columns]
+    ordered = sorted(wide.columns, key=lambda c: (c.split(" · ")[0], c.split(" · ")[1] != "pred_sql"))
+    return wide[ordered].reset_index().drop(columns="row_index")
+
+
+def latest_summary(run_name: str, settings: Settings | None = None) -> dict | None:
+    """The summary of a run's most recent evaluation (for its model card), or None."""
+    db = registry.connect((settings or load_settings()).registry_path)
+    try:
+        row = db.execute("SELECT summary, eval_set FROM evaluations WHERE run_name = ? ORDER BY id DESC LIMIT 1",
+                         (run_name,)).fetchone()
+    finally:
+        db.close()
+    return {**json.loads(row["summary"]), "eval_set": row["eval_set"]} if row else None

@@ -1,0 +1,20 @@
+"""The Hugging Face Hub: push adapters with model cards, mirror results, deploy the studio as a Space.
+
+    from studio.hub import push_run, source_from_run
+    result = push_run(source_from_run(run, evaluation=summary.to_dict()), "alice/text2sql-lora")
+    result.url, result.commit        # record them with the run
+
+Loading an adapter or a merged model back by repo id lives in studio.models (`resolve_adapter`,
+`resolve_model`). Every function takes the endpoint and token from the settings (HF_ENDPOINT, HF_TOKEN)
+and raises StudioError with a message for people when the Hub says no or cannot be reached.
+"""
+
+from studio.hub.client import HubSession, PushResult, connect
+from studio.hub.mirror import pull_records, push_records
+from studio.hub.push import PushSource, push_run, source_from_run, suggest_repo_name
+from studio.hub.space import DeployResult, deploy_space, space_files
+
+__all__ = [
+    "DeployResult", "HubSession", "PushResult", "PushSource", "connect", "deploy_space", "pull_records",
+    "push_records", "push_run", "source_from_run", "space_files", "suggest_repo_name",
+]

@@ -1,0 +1,60 @@
+"""Mirror result files (the leaderboard, evaluation summaries) to a Hub data set repo and back, so a
+restarted Space or another machine sees the same results. Generic on purpose: callers decide what the
+files are; values that are not bytes or files are written as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from studio.hub.client import Content, PushResult, commit_files, connect, ensure_repo, hub_errors
+from studio.settings import Secret, Settings, load_settings
+
+
+def push_records(
+    repo: str,
+    files: Mapping[str, Any],
+    *,
+    message: str = "Update results from Text2SQL LoRA Studio",
+    private: bool = True,
+    settings: Settings | None = None,
+    token: Secret | None = None,
+) -> PushResult:
+    """Upload `files` (path in repo -> bytes, a file Path, or anything JSON-serialisable) to the data set
+    repo `repo` in one commit; unchanged files are not committed again, other files in the repo stay."""
+    session = connect(settings, token)
+    repo_id = session.full_repo_id(repo)
+    encoded = {path: _encode(value) for path, value in files.items()}
+    ensure_repo(session, repo_id, repo_type="dataset", private=private)
+    return commit_files(session, repo_id, encoded, message=message, repo_type="dataset")
+
+
+def pull_records(
+    repo: str,
+    *,
+    patterns: Sequence[str] | None = None,
+    settings: Settings | None = None,
+    token: Secret | None = None,
+) -> Path:
+    """Download the data set repo `repo` (owner/name; only `patterns` if given) into STUDIO_HOME's Hub
+    cache and return its folder. A public repo needs no token."""
+    from huggingface_hub import snapshot_download
+
+    settings = settings or load_settings()
+    token = token or settings.hf_token
+    with hub_errors(f"downloading {repo}", settings.hub_endpoint, repo):
+        path = snapshot_download(repo, repo_type="dataset", cache_dir=settings.home / "cache" / "hub",
+                                 allow_patterns=list(patterns) if patterns else None,
+                                 token=token.reveal() if token else None, endpoint=settings.hub_endpoint)
+    return Path(path)
+
+
+def _encode(value: Any) -> Content:
+    if isinstance(value, (bytes, Path)):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()

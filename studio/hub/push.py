@@ -1,0 +1,226 @@
+"""Push a fine-tuned adapter (or the model with the adapter merged in) to the Hub, with its model card.
+
+`push_run` takes a `PushSource`: an adapter folder plus what the card says about it. `source_from_run`
+builds one from a training run; it is the only code here that knows the runs registry, so any adapter
+folder can be pushed too. The push never touches the run: the caller records the returned URL and commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.errors import StudioError
+from studio.hub.card import hub_base_model, model_card
+from studio.hub.client import Content, PushResult, commit_files, connect, ensure_repo, matches_any
+from studio.models import resolve_model
+from studio.prompts import BOOK_TEMPLATE
+from studio.settings import Secret, Settings, load_settings
+
+ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
+MODEL_PATTERNS = ("config.json", "generation_config.json", "model*.safetensors", "model.safetensors.index.json")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
+                   "vocab.json", "merges.txt", "added_tokens.json", "chat_template.jinja")
+# Weights and configs the studio manages: when a push switches between adapter and merged model, the
+# other kind's files are deleted so the repo never holds both. Other files (eval results) are kept.
+MANAGED = matches_any(ADAPTER_FILES + MODEL_PATTERNS)
+CONFIG_YAML = "autotrain_config.yml"
+EVAL_JSON = "eval_results.json"
+MERGED_MARKER = ".studio-merged.json"
+HIDDEN_PARAMETERS = ("project_name", "backend", "hub_username")  # say nothing about the model
+
+
+@dataclass(frozen=True)
+class PushSource:
+    """What a push needs, wherever it comes from (a run, or any adapter folder)."""
+
+    folder: Path  # a LoRA adapter folder; a full model folder when `is_model`
+    name: str  # the run name: suggests the repo name, titles the card
+    base_model: str  # built-in name, Hub id or local folder
+    base_model_path: Path | None = None  # a local copy of the base, for merging (resolved when None)
+    is_model: bool = False  # the folder already holds a merged model (AutoTrain's merge_adapter)
+    training_yaml: str | None = None  # the AutoTrain config; `autotrain --config` accepts it
+    dataset: str | None = None  # the training data's Hub id, when it came from the Hub
+    dataset_version: str | None = None
+    train_rows: int | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    results: Mapping[str, Any] = field(default_factory=dict)  # final loss, duration, hardware ...
+    evaluation: Mapping[str, Any] | None = None  # evaluation.scoring.Summary.to_dict()
+    template: str = BOOK_TEMPLATE
+
+
+def suggest_repo_name(run_name: str) -> str:
+    """A valid Hub repo name from a run name."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", run_name).strip("-.")[:96]
+    return name or "text2sql-lora"
+
+
+def push_run(
+    source: PushSource,
+    repo: str | None = None,
+    *,
+    private: bool = True,
+    merged: bool = False,
+    settings: Settings | None = None,
+    token: Secret | None = None,
+) -> PushResult:
+    """Push `source` to `repo` (`owner/name`, or `name` in the token's namespace; suggested from the run
+    when None). Private unless `private=False` (applies when the repo is created). `merged` pushes the
+    base model with the adapter merged in (fp16) instead of the adapter. Pushing again updates the repo
+    in one commit, or commits nothing if nothing changed. Raises StudioError, leaving the run as it was."""
+    settings = settings or load_settings()
+    merged = merged or source.is_model
+    _check_folder(source)  # before any network: a broken folder is not worth a round trip
+    session = connect(settings, token)
+    repo_id = session.full_repo_id(repo or suggest_repo_name(source.name))
+    session.check_owner(repo_id)
+    weights = _model_files(_merged_model(source, settings)) if merged else _adapter_files(source)
+    files = {**weights, **_documents(source, repo_id, merged)}
+    ensure_repo(session, repo_id, private=private)
+    return commit_files(session, repo_id, files, message=f"Push {source.name} from Text2SQL LoRA Studio",
+                        stale=MANAGED)
+
+
+def source_from_run(run, evaluation: Mapping[str, Any] | None = None,
+                    settings: Settings | None = None) -> PushSource:
+    """A PushSource from a training run (studio.training.Run): the one place that reads a run's fields."""
+    config = run.config
+    return PushSource(
+        folder=Path(run.adapter_path),
+        name=run.name,
+        base_model=run.base_model,
+        base_model_path=Path(run.base_model_path),
+        is_model=run.merged,
+        training_yaml=config.to_yaml(),
+        dataset=_hub_dataset(run.dataset_version, settings),
+        dataset_version=run.dataset_version or run.dataset_ref,
+        train_rows=run.train_rows,
+        parameters={k: v for k, v in config.to_dict().items() if k not in HIDDEN_PARAMETERS},
+        results={
+            "final training loss": run.final_loss,
+            "mean training loss": run.train_loss,
+            "training time (s)": run.train_runtime_s,
+            "tokens per second": run.tokens_per_s,
+            "hardware": _hardware(run.hardware),
+            "autotrain-advanced": (run.software or {}).get("autotrain-advanced"),
+        },
+        evaluation=evaluation,
+    )
+
+
+# --- files --------------------------------------------------------------------------------------------
+
+
+def _check_folder(source: PushSource) -> None:
+    folder = source.folder
+    if source.is_model:
+        if not (folder / "config.json").is_file():
+            raise StudioError(f"{folder} holds no model (config.json is missing)")
+    elif not all((folder / name).is_file() for name in ADAPTER_FILES):
+        raise StudioError(f"{folder} holds no LoRA adapter: it needs {' and '.join(ADAPTER_FILES)}")
+
+
+def _adapter_files(source: PushSource) -> dict[str, Content]:
+    """The adapter and tokenizer, from an allow-list: AutoTrain's output folder also holds
+    training_params.json, which may carry a token, and that must never be uploaded."""
+    files: dict[str, Content] = {"adapter_model.safetensors": source.folder / "adapter_model.safetensors",
+                                 "adapter_config.json": _portable_adapter_config(source)}
+    files.update(_tokenizer_files(source.folder))
+    return files
+
+
+def _portable_adapter_config(source: PushSource) -> bytes:
+    """adapter_config.json naming the base by its Hub id instead of the local folder it was trained from,
+    so `AutoPeftModelForCausalLM.from_pretrained(repo)` works on any machine."""
+    config = json.loads((source.folder / "adapter_config.json").read_text(encoding="utf-8"))
+    base = hub_base_model(source.base_model)
+    if base:
+        config["base_model_name_or_path"] = base
+    return (json.dumps(config, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _model_files(folder: Path) -> dict[str, Content]:
+    files: dict[str, Content] = {p.name: p for p in sorted(folder.iterdir()) if MANAGED(p.name) and p.is_file()}
+    files.update(_tokenizer_files(folder))
+    return files
+
+
+def _tokenizer_files(folder: Path) -> dict[str, Content]:
+    return {name: folder / name for name in TOKENIZER_FILES if (folder / name).is_file()}
+
+
+def _documents(source: PushSource, repo_id: str, merged: bool) -> dict[str, Content]:
+    """README.md (the model card), the training YAML and the evaluation summary."""
+    parameters = {"base model": hub_base_model(source.base_model) or source.base_model,
+                  "dataset": source.dataset, "dataset version": source.dataset_version,
+                  "training rows": source.train_rows, **source.parameters}
+    card = model_card(repo_id=repo_id, title=repo_id.split("/")[-1], base_model=source.base_model,
+                      merged=merged, template=source.template, dataset=source.dataset, parameters=parameters,
+                      results=source.results, evaluation=source.evaluation)
+    documents: dict[str, Content] = {"README.md": card.encode()}
+    if source.training_yaml:
+        documents[CONFIG_YAML] = source.training_yaml.encode()
+    if source.evaluation:
+        documents[EVAL_JSON] = (json.dumps(source.evaluation, indent=2, sort_keys=True, ensure_ascii=False)
+                                + "\n").encode()
+    return documents
+
+
+# --- merging ------------------------------------------------------------------------------------------
+
+
+def _merged_model(source: PushSource, settings: Settings) -> Path:
+    """The base with the adapter merged in, in fp16 (the book's merge_and_unload). Made once per adapter
+    under STUDIO_HOME/cache/merged and reused, so a retried push does not merge again."""
+    if source.is_model:
+        return source.folder
+    digest = hashlib.sha256((source.folder / "adapter_model.safetensors").read_bytes()).hexdigest()[:12]
+    target = settings.home / "cache" / "merged" / f"{suggest_repo_name(source.name)}-{digest}"
+    if (target / MERGED_MARKER).is_file():
+        return target
+    base = source.base_model_path or resolve_model(source.base_model, settings)
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    _merge(base, source.folder, staging)
+    (staging / MERGED_MARKER).write_text(json.dumps({"base": str(base), "adapter": str(source.folder)}))
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)  # complete or absent, never half-written
+    return target
+
+
+def _merge(base: Path, adapter: Path, output: Path) -> None:
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)  # merge in fp32: exact on CPU
+    model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+    model.to(torch.float16).save_pretrained(output)
+    tokenizer_source = adapter if _tokenizer_files(adapter) else base
+    AutoTokenizer.from_pretrained(tokenizer_source).save_pretrained(output)
+
+
+# --- what a run says ----------------------------------------------------------------------------------
+
+
+def _hub_dataset(version_id: str | None, settings: Settings | None) -> str | None:
+    """The Hub id of the data a version was prepared from, if it came from the Hub."""
+    from studio.data.versions import find_version
+
+    version = find_version(version_id, settings or load_settings()) if version_id else None
+    source = version.source if version else {}
+    return source.get("ref") if source.get("kind") == "hub" else None
+
+
+def _hardware(hardware: Mapping[str, Any] | None) -> str | None:
+    if not hardware:
+        return None
+    if hardware.get("device") == "cuda":
+        return str(hardware.get("gpu"))
+    return f"CPU, {hardware.get('cpu_count')} cores"

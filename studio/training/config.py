@@ -1,0 +1,346 @@
+"""One training configuration: the AutoTrain LLM SFT parameters the book uses and the Train tab exposes.
+
+`TrainingConfig` validates its own values on creation (`ConfigError` lists every problem at once);
+`check_runnable` adds the checks that need the machine and the model (a GPU for quantization, the model's
+context length). It renders two files AutoTrain reads: a YAML that plain `autotrain --config` accepts, and
+the `training_params.json` the studio's runner passes to `python -m autotrain.trainers.clm`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from studio.errors import StudioError
+from studio.settings import DEFAULT_MODEL
+
+QUANTIZATIONS = ("none", "int4", "int8")
+MIXED_PRECISIONS = ("none", "fp16", "bf16")
+OPTIMIZERS = ("adamw_torch", "adamw_torch_fused", "adamw_hf", "adafactor", "sgd",
+              "adamw_bnb_8bit", "paged_adamw_8bit", "paged_adamw_32bit")
+GPU_OPTIMIZERS = ("adamw_bnb_8bit", "paged_adamw_8bit", "paged_adamw_32bit")  # bitsandbytes kernels
+SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
+              "inverse_sqrt")
+LOCAL_BACKEND = "local"
+SPACE_BACKENDS = ("spaces-t4-small", "spaces-t4-medium", "spaces-a10g-small", "spaces-a10g-large",
+                  "spaces-a10g-largex2", "spaces-a10g-largex4", "spaces-a100-large", "spaces-l4x1",
+                  "spaces-l4x4", "spaces-l40sx1", "spaces-l40sx4", "spaces-l40sx8")
+BACKENDS = (LOCAL_BACKEND, *SPACE_BACKENDS)
+# AutoTrain's rule for project_name (letters, digits, hyphens, at most 50); the studio appends "-<job id>".
+PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+PROJECT_NAME_MAX = 40
+MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+HUB_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class ConfigError(StudioError):
+    """An invalid training configuration; `problems` holds one message per bad value."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid training configuration: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """AutoTrain LLM SFT with LoRA. Defaults are the book's flags, except that they run on a CPU
+    (no quantization, no mixed precision) and log every step for a live loss curve."""
+
+    base_model: str = DEFAULT_MODEL  # built-in name, local folder or Hub id (studio.models)
+    project_name: str = "text2sql-lora"
+    lr: float = 2e-4
+    epochs: int = 1
+    batch_size: int = 8
+    gradient_accumulation: int = 8
+    block_size: int = 1024
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    target_modules: str = "all-linear"
+    quantization: str = "none"
+    mixed_precision: str = "none"
+    optimizer: str = "adamw_torch"
+    scheduler: str = "linear"
+    seed: int = 42
+    merge_adapter: bool = False
+    max_grad_norm: float = 1.0
+    logging_steps: int = 1  # AutoTrain's automatic value can exceed the step count: no curve at all
+    gradient_checkpointing: bool = True  # saves memory on a GPU; costs ~30% time on a CPU
+    data_fraction: float = 1.0  # share of the data set's training rows (seeded), the book's data-size study
+    backend: str = LOCAL_BACKEND
+    hub_username: str = ""  # Space backends only: whose account runs the job and receives the model
+
+    def __post_init__(self):
+        problems = _problems(self)
+        if problems:
+            raise ConfigError(problems)
+
+    # -- conversions ---------------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainingConfig:
+        """Build from loosely typed values (YAML, JSON, UI widgets); unknown keys are an error."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        problems = [f"unknown parameter {name!r}" for name in unknown]
+        kwargs = {}
+        for name, value in values.items():
+            if name in known:
+                try:
+                    kwargs[name] = _coerce(value, known[name].type)
+                except (TypeError, ValueError) as exc:
+                    problems.append(f"{name}: {exc}")
+        if problems:
+            raise ConfigError(problems)
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    def replace(self, **changes) -> TrainingConfig:
+        return TrainingConfig.from_dict({**self.to_dict(), **changes})
+
+    def autotrain_params(self) -> dict[str, Any]:
+        """The `params:` section of the YAML: AutoTrain's own names and values."""
+        return {
+            "lr": self.lr,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "gradient_accumulation": self.gradient_accumulation,
+            "block_size": self.block_size,
+            # AutoTrain caps the tokenizer at 2048 tokens unless told otherwise
+            "model_max_length": max(2048, self.block_size),
+            "warmup_ratio": self.warmup_ratio,
+            "weight_decay": self.weight_decay,
+            "max_grad_norm": self.max_grad_norm,
+            "peft": True,
+            "lora_r": self.lora_r,
+            "lora_alpha": self.lora_alpha,
+            "lora_dropout": self.lora_dropout,
+            "target_modules": self.target_modules,
+            "quantization": None if self.quantization == "none" else self.quantization,
+            "mixed_precision": None if self.mixed_precision == "none" else self.mixed_precision,
+            "optimizer": self.optimizer,
+            "scheduler": self.scheduler,
+            "seed": self.seed,
+            "merge_adapter": self.merge_adapter,
+            "logging_steps": self.logging_steps,
+            "disable_gradient_checkpointing": not self.gradient_checkpointing,
+            "padding": "right",  # the book: pad = eos, right padding
+            "add_eos_token": True,
+        }
+
+    def training_params(self, *, model: str, project_name: str, data_path: str) -> dict[str, Any]:
+        """`training_params.json` for `python -m autotrain.trainers.clm` (a local job); no token, ever."""
+        return {
+            "model": model,
+            "project_name": project_name,
+            "data_path": data_path,
+            "train_split": "train",
+            "valid_split": None,  # broken in AutoTrain 0.8.36; evaluation happens outside AutoTrain
+            "text_column": "text",
+            "trainer": "sft",
+            "chat_template": None,
+            "log": "none",
+            "push_to_hub": False,
+            **self.autotrain_params(),
+        }
+
+    def to_yaml(self, *, model: str | None = None, project_name: str | None = None,
+                data_path: str = "data") -> str:
+        """A YAML that `autotrain --config` accepts. `model` defaults to a portable reference
+        (a built-in model's Hub id), so the file works on another machine too."""
+        document: dict[str, Any] = {
+            "task": "llm-sft",
+            "base_model": model or portable_model_ref(self.base_model),
+            "project_name": project_name or self.project_name,
+            "log": "none",
+            "backend": self.backend,
+            "data": {
+                "path": data_path,
+                "train_split": "train",
+                "valid_split": None,
+                "chat_template": None,
+                "column_mapping": {"text_column": "text"},
+            },
+            "params": self.autotrain_params(),
+        }
+        if self.backend != LOCAL_BACKEND:
+            # AutoTrain reads ${HF_TOKEN} from the environment: the file itself never holds a token.
+            document["hub"] = {"username": self.hub_username, "token": "${HF_TOKEN}", "push_to_hub": True}
+        # Keys AutoTrain ignores; the studio reads them back (round trip).
+        document["studio"] = {"base_model": self.base_model, "data_fraction": self.data_fraction}
+        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+    @classmethod
+    def from_yaml_document(cls, document: dict[str, Any]) -> TrainingConfig:
+        """Read an AutoTrain YAML (as written by `to_yaml` or by hand) back into a configuration."""
+        if not isinstance(document, dict) or "params" not in document:
+            raise ConfigError(["not an AutoTrain config: it needs `task`, `base_model` and `params`"])
+        task = document.get("task", "llm-sft")
+        if task not in ("llm-sft", "llm"):
+            raise ConfigError([f"task {task!r} is not supported: the studio trains llm-sft"])
+        params = dict(document.get("params") or {})
+        studio = dict(document.get("studio") or {})
+        values: dict[str, Any] = {
+            "base_model": studio.pop("base_model", document.get("base_model", DEFAULT_MODEL)),
+            "project_name": document.get("project_name", cls.project_name),
+            "backend": document.get("backend", LOCAL_BACKEND),
+        }
+        hub = document.get("hub") or {}
+        if hub.get("username") and not str(hub["username"]).startswith("${"):
+            values["hub_username"] = hub["username"]
+        for key in ("peft", "model_max_length", "padding", "add_eos_token"):
+            params.pop(key, None)  # always set by the studio
+        if "disable_gradient_checkpointing" in params:
+            values["gradient_checkpointing"] = not params.pop("disable_gradient_checkpointing")
+        for key in ("quantization", "mixed_precision"):
+            if key in params and params[key] in (None, "null", "no"):
+                params[key] = "none"
+        values.update(params)
+        values.update(studio)
+        return cls.from_dict(values)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> TrainingConfig:
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError([f"not valid YAML: {exc}"]) from None
+        return cls.from_yaml_document(document)
+
+
+def portable_model_ref(ref: str) -> str:
+    """A built-in model's Hub id (loadable anywhere); other references unchanged."""
+    from studio.models import BUILTIN_MODELS
+
+    return BUILTIN_MODELS[ref].hub_id if ref in BUILTIN_MODELS else ref
+
+
+def _coerce(value: Any, annotation: str) -> Any:
+    """Loose UI/YAML values to the field's type; a float like 16.0 is a fine int, 16.5 is not."""
+    if annotation == "bool":
+        if isinstance(value, str):
+            if value.strip().lower() in ("true", "yes", "1", "on"):
+                return True
+            if value.strip().lower() in ("false", "no", "0", "off"):
+                return False
+            raise ValueError(f"expected true or false, got {value!r}")
+        return bool(value)
+    if annotation == "int":
+        if isinstance(value, bool):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        number = float(value)
+        if not number.is_integer():
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return int(number)
+    if annotation == "float":
+        if isinstance(value, bool):
+            raise ValueError(f"expected a number, got {value!r}")
+        return float(value)
+    if value is None:
+        return "none"
+    return str(value).strip()
+
+
+def _problems(c: TrainingConfig) -> list[str]:
+    """Every invalid value, with what would be valid; empty when the configuration is fine."""
+    p: list[str] = []
+    if not c.base_model.strip():
+        p.append("base_model is empty: choose a built-in model, a local folder or a Hub id")
+    if not PROJECT_NAME.match(c.project_name) or len(c.project_name) > PROJECT_NAME_MAX:
+        p.append(f"project_name {c.project_name!r} must be letters, digits and hyphens, at most "
+                 f"{PROJECT_NAME_MAX} characters (AutoTrain's rule; the studio appends the job number)")
+    _in_range(p, "lr", c.lr, 0, 1, "the learning rate", low_open=True)
+    _at_least(p, "epochs", c.epochs, 1)
+    _at_least(p, "batch_size", c.batch_size, 1)
+    _at_least(p, "gradient_accumulation", c.gradient_accumulation, 1)
+    _at_least(p, "block_size", c.block_size, 8)
+    _in_range(p, "warmup_ratio", c.warmup_ratio, 0, 1, "the share of steps that warm up", high_open=True)
+    _at_least(p, "weight_decay", c.weight_decay, 0)
+    _at_least(p, "lora_r", c.lora_r, 1, "the rank of the LoRA matrices")
+    _at_least(p, "lora_alpha", c.lora_alpha, 1, "LoRA's scaling numerator (often 2 × r)")
+    _in_range(p, "lora_dropout", c.lora_dropout, 0, 1, "a probability", high_open=True)
+    _in_range(p, "max_grad_norm", c.max_grad_norm, 0, math.inf, "the gradient clipping norm", low_open=True)
+    _at_least(p, "logging_steps", c.logging_steps, 1)
+    _at_least(p, "seed", c.seed, 0)
+    _in_range(p, "data_fraction", c.data_fraction, 0, 1, "the share of training rows", low_open=True)
+    if c.target_modules != "all-linear" and not all(
+            MODULE_NAME.match(m.strip()) for m in c.target_modules.split(",")):
+        p.append(f"target_modules {c.target_modules!r} must be all-linear or comma-separated module names "
+                 "such as q_proj,v_proj")
+    _one_of(p, "quantization", c.quantization, QUANTIZATIONS)
+    _one_of(p, "mixed_precision", c.mixed_precision, MIXED_PRECISIONS)
+    _one_of(p, "optimizer", c.optimizer, OPTIMIZERS)
+    _one_of(p, "scheduler", c.scheduler, SCHEDULERS)
+    _one_of(p, "backend", c.backend, BACKENDS)
+    if c.backend != LOCAL_BACKEND and not HUB_USERNAME.match(c.hub_username or ""):
+        p.append(f"backend {c.backend} runs the job on a Hugging Face Space: set hub_username")
+    return p
+
+
+def _at_least(p: list[str], name: str, value: float, low: float, meaning: str = "") -> None:
+    if value < low:
+        why = f" ({meaning})" if meaning else ""
+        p.append(f"{name} must be at least {low:g}{why}, got {value:g}")
+
+
+def _in_range(p: list[str], name: str, value: float, low: float, high: float, meaning: str,
+              low_open: bool = False, high_open: bool = False) -> None:
+    too_low = value <= low if low_open else value < low
+    too_high = value >= high if high_open else value > high
+    if too_low or too_high or math.isnan(value):
+        left, right = ("(" if low_open else "["), (")" if high_open else "]")
+        p.append(f"{name} must be in {left}{low:g}, {high:g}{right} ({meaning}), got {value:g}")
+
+
+def _one_of(p: list[str], name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        p.append(f"{name} {value!r} is not one of: {', '.join(choices)}")
+
+
+# -- checks that need the machine and the model ----------------------------------------------------
+
+def check_runnable(config: TrainingConfig, *, has_gpu: bool, model_dir: Path | None) -> None:
+    """Raise `ConfigError` if this configuration cannot run here: GPU-only settings on a CPU machine,
+    or a block size longer than the model's context."""
+    p: list[str] = []
+    if config.backend == LOCAL_BACKEND and not has_gpu:
+        if config.quantization != "none":
+            p.append(f"quantization {config.quantization} needs a CUDA GPU (bitsandbytes) and this machine "
+                     "has none: choose none")
+        if config.mixed_precision != "none":
+            p.append(f"mixed_precision {config.mixed_precision} needs a GPU and this machine has none: "
+                     "choose none")
+        if config.optimizer in GPU_OPTIMIZERS:
+            p.append(f"optimizer {config.optimizer} needs a CUDA GPU (bitsandbytes): choose adamw_torch")
+    limit = model_context_length(model_dir) if model_dir else None
+    if limit is not None and config.block_size > limit:
+        p.append(f"block_size {config.block_size} is longer than the model can take "
+                 f"(max_position_embeddings = {limit})")
+    if p:
+        raise ConfigError(p)
+
+
+def model_context_length(model_dir: Path) -> int | None:
+    """The model's `max_position_embeddings` (or its equivalent), from its config.json."""
+    try:
+        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    config = config.get("text_config", config)
+    for key in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        if isinstance(config.get(key), int):
+            return config[key]
+    return None

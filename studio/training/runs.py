@@ -1,0 +1,139 @@
+"""Runs: what a succeeded training job leaves for evaluation, the Playground and the leaderboard.
+
+A run records the configuration, the data set version, the base model, the adapter folder, the duration,
+the final loss, the hardware and the software versions. Run names are unique and never reused: a new run
+never overwrites an old one (its adapter lives in its own job folder).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.errors import StudioError
+from studio.settings import Settings, load_settings
+from studio.training.config import TrainingConfig
+from studio.training.jobs import open_registry, timestamp
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    name: str
+    job_id: int | None
+    created_at: str
+    base_model: str  # the reference as given: a built-in name, a folder or a Hub id
+    base_model_path: Path  # the local folder the adapter was trained on
+    dataset_ref: str
+    dataset_version: str | None
+    train_rows: int
+    adapter_path: Path  # load with PeftModel.from_pretrained(base, adapter_path); a full model if merged
+    merged: bool
+    config: TrainingConfig
+    duration_s: float
+    train_runtime_s: float | None
+    final_loss: float | None
+    train_loss: float | None
+    tokens_per_s: float | None
+    hardware: dict[str, Any]
+    software: dict[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        """A flat, JSON-ready description (CLI `runs show`, tables)."""
+        return {
+            "name": self.name, "job_id": self.job_id, "created_at": self.created_at,
+            "base_model": self.base_model, "base_model_path": str(self.base_model_path),
+            "dataset": self.dataset_version or self.dataset_ref, "train_rows": self.train_rows,
+            "adapter_path": str(self.adapter_path), "merged": self.merged,
+            "duration_s": round(self.duration_s, 1),
+            "train_runtime_s": self.train_runtime_s, "final_loss": self.final_loss,
+            "train_loss": self.train_loss,
+            "tokens_per_s": self.tokens_per_s, "hardware": self.hardware, "software": self.software,
+            "config": self.config.to_dict(),
+        }
+
+
+def _run(row: sqlite3.Row) -> Run:
+    return Run(
+        id=row["id"], name=row["name"], job_id=row["job_id"], created_at=row["created_at"],
+        base_model=row["base_model"], base_model_path=Path(row["base_model_path"]),
+        dataset_ref=row["dataset_ref"], dataset_version=row["dataset_version"], train_rows=row["train_rows"],
+        adapter_path=Path(row["adapter_path"]), merged=bool(row["merged"]),
+        config=TrainingConfig.from_dict(json.loads(row["config"])), duration_s=row["duration_s"],
+        train_runtime_s=row["train_runtime_s"], final_loss=row["final_loss"], train_loss=row["train_loss"],
+        tokens_per_s=row["tokens_per_s"], hardware=json.loads(row["hardware"]),
+        software=json.loads(row["software"]),
+    )
+
+
+def unique_run_name(db: sqlite3.Connection, wanted: str) -> str:
+    """`wanted`, or `wanted-2`, `wanted-3`, … if that name is taken."""
+    taken = {r[0] for r in db.execute("SELECT name FROM runs WHERE name = ? OR name LIKE ?",
+                                      (wanted, f"{wanted}-%"))}
+    name, number = wanted, 1
+    while name in taken:
+        number += 1
+        name = f"{wanted}-{number}"
+    return name
+
+
+def insert_run(db: sqlite3.Connection, *, name: str, job_id: int, base_model: str, base_model_path: Path,
+               dataset_ref: str, dataset_version: str | None, train_rows: int, adapter_path: Path,
+               merged: bool, config: TrainingConfig, duration_s: float, train_runtime_s: float | None,
+               final_loss: float | None, train_loss: float | None, tokens_per_s: float | None,
+               hardware: dict, software: dict) -> str:
+    """Record a run (inside the caller's transaction); returns its unique name."""
+    name = unique_run_name(db, name)
+    db.execute(
+        """INSERT INTO runs (name, job_id, created_at, base_model, base_model_path, dataset_ref,
+               dataset_version, train_rows, adapter_path, merged, config, duration_s, train_runtime_s,
+               final_loss, train_loss, tokens_per_s, hardware, software)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (name, job_id, timestamp(), base_model, str(base_model_path), dataset_ref, dataset_version,
+         train_rows, str(adapter_path), int(merged), config.to_json(), duration_s, train_runtime_s,
+         final_loss, train_loss, tokens_per_s, json.dumps(hardware), json.dumps(software)),
+    )
+    return name
+
+
+def list_runs(settings: Settings | None = None, limit: int = 500) -> list[Run]:
+    """Every run, newest first."""
+    db = open_registry(settings or load_settings())
+    try:
+        return [_run(r) for r in db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))]
+    finally:
+        db.close()
+
+
+def find_run(ref: str | int, settings: Settings | None = None) -> Run | None:
+    """A run by name or id, or None."""
+    db = open_registry(settings or load_settings())
+    try:
+        text = str(ref).strip()
+        row = db.execute("SELECT * FROM runs WHERE name = ?", (text,)).fetchone()
+        if row is None and text.isdigit():
+            row = db.execute("SELECT * FROM runs WHERE id = ?", (int(text),)).fetchone()
+    finally:
+        db.close()
+    return _run(row) if row is not None else None
+
+
+def get_run(ref: str | int, settings: Settings | None = None) -> Run:
+    """A run by name or id."""
+    run = find_run(ref, settings)
+    if run is None:
+        raise StudioError(f"no run {str(ref).strip()!r}: see python -m studio runs list")
+    return run
+
+
+def record_hub_push(name: str, url: str, commit: str | None, settings: Settings | None = None) -> None:
+    """Remember where a run was pushed on the Hub (the leaderboard links it)."""
+    db = open_registry(settings or load_settings())
+    try:
+        with db:
+            db.execute("UPDATE runs SET hub_url = ?, hub_commit = ? WHERE name = ?", (url, commit, name))
+    finally:
+        db.close()

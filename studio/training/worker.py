@@ -1,0 +1,251 @@
+"""The worker: drains the job queue, one trainer at a time per machine.
+
+Whoever holds the machine's worker lock (a file lock under STUDIO_HOME/jobs/) is the worker: a thread in the
+app, or `python -m studio train --wait` in the foreground; any other process only queues, cancels and
+reads. On start, and before each job, the worker settles what a previous worker left running: a trainer
+that still runs is followed to its end (training survives an app restart); one whose process is gone is
+marked interrupted, never left "running".
+
+A job succeeds when its artifacts exist and the log shows no failure: AutoTrain exits 0 even when training
+failed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from studio.settings import Settings, load_settings
+from studio.training import process
+from studio.training.environment import autotrain_env
+from studio.training.jobs import (
+    CANCELLED, FAILED, INTERRUPTED, RUNNING, SUCCEEDED, Job, claim_next, finish, get_job, has_active_jobs,
+    jobs_dir, list_jobs, open_registry, set_pid, this_host,
+)
+from studio.training.logparse import failure_reason, parse_log
+from studio.training.runs import insert_run
+
+log = logging.getLogger("studio.training")
+ADAPTER_FILE = "adapter_model.safetensors"
+MERGED_FILES = ("model.safetensors", "model.safetensors.index.json")
+GONE = "the trainer process is gone: the studio or the machine stopped while it ran"
+
+
+class WorkerLock:
+    """A non-blocking, machine-wide lock; the OS drops it when its holder dies."""
+
+    def __init__(self, settings: Settings):
+        self.path = jobs_dir(settings) / ".worker.lock"
+        self._handle = None
+
+    def acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
+class Worker:
+    """Runs queued jobs one after another. `on_poll(job)` is called about every `poll_s` during a job."""
+
+    def __init__(self, settings: Settings | None = None, poll_s: float = 1.0,
+                 on_poll: Callable[[Job], None] | None = None):
+        self.settings = settings or load_settings()
+        self.poll_s = poll_s
+        self.on_poll = on_poll
+
+    def run(self, stop: threading.Event | None = None, until: Callable[[], bool] | None = None) -> bool:
+        """Work until `stop` is set or `until()` is true (forever if neither is given).
+        Returns False at once if another process is the worker."""
+        lock = WorkerLock(self.settings)
+        if not lock.acquire():
+            return False
+        db = open_registry(self.settings)
+        try:
+            while not (stop and stop.is_set()) and not (until and until()):
+                self.recover(db)
+                job = claim_next(db, self.settings)
+                if job is not None:
+                    self._execute(db, job)
+                elif stop is not None:
+                    stop.wait(self.poll_s)
+                else:
+                    time.sleep(self.poll_s)
+        finally:
+            db.close()
+            lock.release()
+        return True
+
+    def recover(self, db) -> None:
+        """Settle jobs a previous worker left running on this machine (call with the lock held): follow
+        a trainer that still runs to its end; mark one whose process is gone interrupted."""
+        for job in _running_here(db, self.settings):
+            if process.is_alive(job.pid, str(job.params_path)):
+                self._follow(db, job, None)
+                self._finalize(db, job, None)
+            else:
+                _settle_gone(db, job)
+
+    def _execute(self, db, job: Job) -> None:
+        try:
+            trainer = process.spawn(self.settings, job.params_path, job.folder, job.log_path)
+        except OSError as exc:
+            finish(db, job.id, FAILED, f"could not start the trainer: {exc}")
+            return
+        try:
+            set_pid(db, job.id, trainer.pid)
+            self._follow(db, get_job(db, self.settings, job.id), trainer)
+            self._finalize(db, job, trainer.returncode)
+        except Exception as exc:  # noqa: BLE001 - a bug here must not leave a ghost "running" job
+            log.exception("job %s", job.name)
+            process.stop_group(trainer.pid, str(job.params_path), grace_s=5)
+            finish(db, job.id, FAILED, f"the studio failed running the job: {type(exc).__name__}: {exc}")
+
+    def _follow(self, db, job: Job, trainer: subprocess.Popen | None) -> None:
+        """Wait for the trainer to end (our child, or one adopted from a previous worker), passing on a
+        cancel and reporting progress meanwhile."""
+        marker = str(job.params_path)
+        while True:
+            current = get_job(db, self.settings, job.id)
+            if current.cancel_requested:
+                process.stop_group(current.pid, marker)
+            elif self.on_poll:
+                self.on_poll(current)
+            if not self._still_running(trainer, current.pid, marker):
+                return
+
+    def _still_running(self, trainer: subprocess.Popen | None, pid: int | None, marker: str) -> bool:
+        """Wait up to `poll_s`; our own child is noticed the moment it exits."""
+        if trainer is not None:
+            try:
+                trainer.wait(timeout=self.poll_s)
+                return False
+            except subprocess.TimeoutExpired:
+                return True
+        time.sleep(self.poll_s)
+        return process.is_alive(pid, marker)
+
+    def _finalize(self, db, job: Job, returncode: int | None) -> None:
+        job = get_job(db, self.settings, job.id)
+        if job.cancel_requested:
+            finish(db, job.id, CANCELLED, "cancelled")
+            return
+        text = job.log_path.read_text(encoding="utf-8", errors="replace") if job.log_path.exists() else ""
+        reason = check_outcome(job.output_dir, text, returncode)
+        if reason:
+            finish(db, job.id, FAILED, reason)
+            return
+        self._record_run(db, job, text)
+
+    def _record_run(self, db, job: Job, log_text: str) -> None:
+        progress = parse_log(log_text, job.loss_scale)
+        env = autotrain_env(self.settings)
+        tokens_per_s = (progress.samples_per_second * job.config.block_size  # packed: a sample is a block
+                        if progress.samples_per_second else None)
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            name = insert_run(
+                db, name=job.name, job_id=job.id, base_model=job.config.base_model,
+                base_model_path=job.model_path, dataset_ref=job.dataset_ref,
+                dataset_version=job.dataset_version, train_rows=job.train_rows, adapter_path=job.output_dir,
+                merged=is_merged(job.output_dir), config=job.config, duration_s=job.duration_s() or 0.0,
+                train_runtime_s=progress.train_runtime_s, final_loss=progress.last_loss,
+                train_loss=progress.train_loss,
+                tokens_per_s=round(tokens_per_s, 1) if tokens_per_s else None,
+                hardware=env.hardware, software=env.software,
+            )
+            finish(db, job.id, SUCCEEDED, run_name=name)
+
+
+def _running_here(db, settings: Settings) -> list[Job]:
+    # Another machine's running job is not ours to judge: its pid means nothing here.
+    return [job for job in list_jobs(db, settings, (RUNNING,)) if job.host in (None, this_host())]
+
+
+def _settle_gone(db, job: Job) -> None:
+    finish(db, job.id, CANCELLED if job.cancel_requested else INTERRUPTED,
+           "cancelled" if job.cancel_requested else GONE)
+
+
+def settle_orphans(settings: Settings | None = None) -> None:
+    """Mark running jobs whose trainer is gone as interrupted, unless a worker is alive to judge them
+    (it may be reading the log of a trainer that just ended). Cheap; call it before showing the queue."""
+    settings = settings or load_settings()
+    lock = WorkerLock(settings)
+    if not lock.acquire():
+        return
+    db = open_registry(settings)
+    try:
+        for job in _running_here(db, settings):
+            if not process.is_alive(job.pid, str(job.params_path)):
+                _settle_gone(db, job)
+    finally:
+        db.close()
+        lock.release()
+
+
+def is_merged(output_dir: Path) -> bool:
+    return any((output_dir / name).is_file() for name in MERGED_FILES)
+
+
+def check_outcome(output_dir: Path, log_text: str, returncode: int | None) -> str | None:
+    """None if the job succeeded, else why not: judged by artifacts and the log, not the exit code."""
+    reason = failure_reason(log_text, returncode)
+    if reason:
+        return reason
+    if not ((output_dir / ADAPTER_FILE).is_file() or is_merged(output_dir)):
+        return f"the trainer ended without writing an adapter ({ADAPTER_FILE}); see the log tail"
+    return None
+
+
+# -- the app's background worker ---------------------------------------------------------------------
+
+_THREADS: dict[str, threading.Thread] = {}
+_THREADS_LOCK = threading.Lock()
+_WAKE = threading.Event()
+IDLE_POLL_S = 2.0
+
+
+def wake() -> None:
+    """Tell this process's idle worker thread that a job was queued (no wait for its next look)."""
+    _WAKE.set()
+
+
+def ensure_background_worker(settings: Settings | None = None) -> None:
+    """Start this process's worker thread for STUDIO_HOME once. It takes the worker lock only while jobs
+    are queued or running, so a CLI `train --wait` can be the worker whenever the app is idle."""
+    settings = settings or load_settings()
+    key = str(settings.home)
+    with _THREADS_LOCK:
+        if key in _THREADS and _THREADS[key].is_alive():
+            return
+        thread = threading.Thread(target=_serve, args=(settings,), daemon=True, name="studio-training-worker")
+        thread.start()
+        _THREADS[key] = thread
+
+
+def _serve(settings: Settings) -> None:
+    while True:
+        try:
+            if has_active_jobs(settings):
+                Worker(settings).run(until=lambda: not has_active_jobs(settings))
+        except Exception:  # noqa: BLE001 - keep serving; the job itself is settled by recover()
+            log.exception("the training worker failed; retrying")
+        _WAKE.wait(IDLE_POLL_S)
+        _WAKE.clear()

@@ -1,0 +1,199 @@
+"""The Evaluate tab: pick runs (and base models) and an evaluation set, see the judge's cost first, evaluate
+with a progress bar, then read the summary, the agreement table and the rows, base and fine-tuned side by side.
+
+Results come from the registry, so earlier evaluations can be reopened after a reload. Logic: studio.evaluate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from studio.access import require_admin
+from studio.evaluate import (
+    MODES,
+    ROW_FILTERS,
+    EvalOptions,
+    base_candidate,
+    estimate_judge_cost,
+    eval_set_from_file,
+    eval_set_from_version,
+    evaluate,
+    evaluation_rows,
+    filter_rows,
+    list_evaluations,
+    open_judge,
+    run_candidate,
+    side_by_side,
+)
+from studio.models import list_model_choices
+from studio.settings import DEFAULT_MODEL, load_settings
+from studio.ui.errors import user_errors
+from studio.ui.i18n import say, t
+
+SUMMARY_COLUMNS = ["evaluation", "candidate", "eval_set", "mode", "rows", "EX", "judge", "accuracy",
+                   "agreement", "judge_calls", "cost_usd"]
+ROW_COLUMNS = ["candidate", "question", "gold_sql", "pred_sql", "match", "reason", "decided_by", "judge_verdict"]
+
+
+def build() -> None:
+    """Lay out the tab's widgets and wire them; call inside a `gr.Tab`."""
+    gr.Markdown(t("evaluate.intro"))
+    with gr.Row():
+        with gr.Column(scale=1):
+            runs = gr.Dropdown(_run_names(), multiselect=True, label=t("evaluate.runs"), elem_id="evaluate-runs")
+            bases = gr.Dropdown(list_model_choices(), value=[DEFAULT_MODEL], multiselect=True,
+                                allow_custom_value=True, label=t("evaluate.bases"), elem_id="evaluate-bases")
+            versions = _version_ids()
+            dataset = gr.Dropdown(versions, value=versions[0] if versions else None, allow_custom_value=True,
+                                  label=t("evaluate.dataset"), elem_id="evaluate-dataset")
+            upload = gr.File(label=t("evaluate.upload"), file_types=[".csv", ".tsv", ".json", ".jsonl", ".parquet"])
+            refresh = gr.Button(t("evaluate.refresh"), size="sm")
+        with gr.Column(scale=1):
+            mode = gr.Radio(list(MODES), value="hybrid", label=t("evaluate.mode"), info=t("evaluate.mode_info"))
+            with gr.Accordion(t("evaluate.judge"), open=False):
+                judge_model = gr.Textbox(label=t("evaluate.judge_model"), placeholder="gpt-4-turbo-preview")
+                judge_url = gr.Textbox(label=t("evaluate.judge_url"), placeholder="https://api.openai.com/v1")
+                judge_key = gr.Textbox(label=t("evaluate.judge_key"), type="password",
+                                       info=t("evaluate.judge_key_info"))
+            with gr.Row():
+                max_new_tokens = gr.Number(128, precision=0, minimum=8, maximum=1024,
+                                           label=t("evaluate.max_new_tokens"))
+                limit = gr.Number(None, precision=0, minimum=1, label=t("evaluate.limit"))
+            with gr.Row():
+                estimate = gr.Button(t("evaluate.estimate"), elem_id="evaluate-estimate")
+                start = gr.Button(t("evaluate.start"), variant="primary", elem_id="evaluate-start")
+            notice = gr.Markdown(elem_id="evaluate-notice")
+    summary = gr.Dataframe(headers=SUMMARY_COLUMNS, label=t("evaluate.summary"), interactive=False,
+                           elem_id="evaluate-summary")
+    agreement = gr.Markdown(elem_id="evaluate-agreement")
+    with gr.Row():
+        stored = gr.Dropdown(_stored_choices(), multiselect=True, label=t("evaluate.stored"),
+                             info=t("evaluate.stored_info"), elem_id="evaluate-stored")
+        row_filter = gr.Radio(list(ROW_FILTERS), value="all", label=t("evaluate.filter"))
+    rows = gr.Dataframe(label=t("evaluate.rows"), interactive=False, wrap=True, elem_id="evaluate-rows")
+    compare = gr.Dataframe(label=t("evaluate.side_by_side"), interactive=False, wrap=True)
+
+    inputs = [runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit]
+    estimate.click(estimate_cost, inputs, notice, api_name="evaluate_estimate")
+    start.click(run_evaluations, inputs, [notice, summary, agreement, stored], api_name="evaluate",
+                concurrency_limit=1, concurrency_id="generate").then(
+        show_rows, [stored, row_filter], [rows, compare], api_visibility="private")
+    gr.on([stored.change, row_filter.change], show_rows, [stored, row_filter], [rows, compare],
+          api_name="evaluate_rows")
+    refresh.click(refresh_choices, None, [runs, dataset, stored], api_name="evaluate_refresh")
+
+
+def _run_names() -> list[str]:
+    from studio.training.runs import list_runs
+
+    return [run.name for run in list_runs()]
+
+
+def _version_ids() -> list[str]:
+    from studio.data import list_versions
+
+    return [version.id for version in list_versions()]
+
+
+def _stored_choices() -> list[tuple[str, int]]:
+    stored = list_evaluations(limit=200)
+    return [(f"#{r.id} {r.candidate} · {r.eval_set} · {r.mode}", int(r.id)) for r in stored.itertuples()]
+
+
+@user_errors
+def refresh_choices():
+    return (gr.update(choices=_run_names()), gr.update(choices=_version_ids()),
+            gr.update(choices=_stored_choices()))
+
+
+def _options(mode, judge_model, judge_url, max_new_tokens, limit) -> EvalOptions:
+    return EvalOptions(mode=mode, max_new_tokens=int(max_new_tokens or 128), limit=int(limit) if limit else None,
+                       judge_model=(judge_model or "").strip() or None,
+                       judge_base_url=(judge_url or "").strip() or None)
+
+
+def _eval_set(dataset, upload, request):
+    if upload:
+        return eval_set_from_file(Path(upload if isinstance(upload, str) else upload.name))
+    if not dataset:
+        raise gr.Error(say("no_eval_set", request))
+    return eval_set_from_version(dataset)
+
+
+@user_errors
+def estimate_cost(runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
+                  request: gr.Request):
+    options = _options(mode, judge_model, judge_url, max_new_tokens, limit)
+    judge = open_judge(options, load_settings(), api_key=(judge_key or "").strip() or None)
+    if judge is None:
+        return say("no_judge", request)
+    eval_set = _eval_set(dataset, upload, request)
+    with judge:
+        cost = estimate_judge_cost(eval_set, options, judge)
+    candidates = len(runs or []) + len(bases or [])
+    return say("estimate", request, requests=cost["requests"] * max(candidates, 1), cached=cost["cached"],
+               tokens=cost["prompt_tokens"] + cost["completion_tokens"],
+               cost="?" if cost["cost_usd"] is None else f"{cost['cost_usd'] * max(candidates, 1):.3f}")
+
+
+@user_errors
+def run_evaluations(runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
+                    request: gr.Request, profile: gr.OAuthProfile | None, progress=gr.Progress()):
+    settings = load_settings()
+    if (judge_model or "").strip():  # the judge spends credits: admins only on a shared deployment
+        require_admin(request, profile, action="spend judge credits")
+    candidates = [run_candidate(name, settings) for name in runs or []] + [base_candidate(b) for b in bases or []]
+    if not candidates:
+        raise gr.Error(say("no_candidates", request))
+    eval_set = _eval_set(dataset, upload, request)
+    options = _options(mode, judge_model, judge_url, max_new_tokens, limit)
+    judge = open_judge(options, settings, api_key=(judge_key or "").strip() or None)
+    results = []
+    for number, candidate in enumerate(candidates, start=1):
+        def report(stage, done, total, label=candidate.label, number=number):
+            progress(done / max(total, 1), desc=f"{number}/{len(candidates)} {label}: {stage} {done}/{total}")
+        results.append(evaluate(candidate, eval_set, options, judge=judge, progress=report, settings=settings))
+    if judge is not None:
+        judge.close()
+    ids = [result.id for result in results]
+    return (say("evaluated", request, count=len(results)), _summary_table(results), _agreement_text(results),
+            gr.update(choices=_stored_choices(), value=ids))
+
+
+def _summary_table(results) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "evaluation": r.id, "candidate": r.candidate.label, "eval_set": r.eval_set, "mode": r.summary.mode,
+        "rows": r.summary.total, "EX": _percent(r.summary.ex_score), "judge": _percent(r.summary.judge_score),
+        "accuracy": _percent(r.summary.accuracy),
+        "agreement": _percent(r.summary.agreement.rate if r.summary.agreement else None),
+        "judge_calls": r.summary.judge_calls, "cost_usd": r.summary.cost_usd,
+    } for r in results], columns=SUMMARY_COLUMNS)
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def _agreement_text(results) -> str:
+    """The 2×2 table of execution vs judge verdicts, where both exist."""
+    parts = []
+    for r in results:
+        if r.summary.agreement is None or not r.summary.agreement.total:
+            continue
+        a = r.summary.agreement.to_dict()
+        parts.append(f"**{r.candidate.label}**\n\n| | judge yes | judge no |\n|---|---|---|\n"
+                     f"| execution ✅ | {a['both_yes']} | {a['ex_yes_judge_no']} |\n"
+                     f"| execution ❌ | {a['ex_no_judge_yes']} | {a['both_no']} |")
+    return "\n\n".join(parts)
+
+
+@user_errors
+def show_rows(stored, row_filter):
+    if not stored:
+        return pd.DataFrame(columns=ROW_COLUMNS), pd.DataFrame()
+    rows = evaluation_rows([int(i) for i in stored])
+    return filter_rows(rows, row_filter)[ROW_COLUMNS], side_by_side(filter_rows(rows, row_filter))
+

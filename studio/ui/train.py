@@ -1,0 +1,214 @@
+"""The Train tab: a configuration form (presets, the book's values shown), a YAML preview, the queue, and the
+live progress of one job (progress bar, loss curve, log tail).
+
+Everything shown comes from the registry and the job's log on each timer tick, not from the browser
+session, so a reloaded page re-attaches to running jobs. Logic lives in studio.training.
+"""
+
+from __future__ import annotations
+
+import html
+
+import gradio as gr
+import pandas as pd
+
+from studio.errors import StudioError
+from studio.models import list_model_choices
+from studio.settings import load_settings
+from studio.training import cancel, ensure_background_worker, list_presets, load_sweep, submit
+from studio.training.config import MIXED_PRECISIONS, OPTIMIZERS, QUANTIZATIONS, SCHEDULERS, TrainingConfig
+from studio.training.data_input import list_dataset_choices
+from studio.training.environment import autotrain_env
+from studio.training.jobs import RUNNING, SUCCEEDED, Job
+from studio.training.monitor import clock, current_job, job_row, job_view, jobs_overview, log_tail
+from studio.training.presets import expand, grid_text
+from studio.ui.errors import user_errors
+from studio.ui.i18n import say, t
+
+DEFAULT_PRESET = "cpu-lora.yml"
+BOOK_PRESET = "book-qlora-gpu.yml"
+# The form's parameters, in display order (base_model has its own picker).
+FORM_FIELDS = (
+    "lr", "epochs", "batch_size", "gradient_accumulation", "block_size", "warmup_ratio",
+    "lora_r", "lora_alpha", "lora_dropout", "target_modules", "weight_decay", "max_grad_norm",
+    "quantization", "mixed_precision", "optimizer", "scheduler", "seed", "logging_steps",
+    "data_fraction", "merge_adapter", "gradient_checkpointing", "project_name",
+)
+CHOICES = {"quantization": QUANTIZATIONS, "mixed_precision": MIXED_PRECISIONS, "optimizer": OPTIMIZERS,
+           "scheduler": SCHEDULERS}
+QUEUE_COLUMNS = ["id", "name", "status", "base_model", "dataset", "rows", "lora", "created", "duration",
+                 "run", "error"]
+REFRESH_S = 2.0
+
+
+def build() -> None:
+    """Lay out the tab's widgets and wire them; call inside a `gr.Tab`."""
+    gr.Markdown(t("train.intro"))
+    environment = gr.Markdown(elem_id="train-env")
+    sweep = load_sweep(DEFAULT_PRESET)
+    book = load_sweep(BOOK_PRESET).base
+    with gr.Row():
+        with gr.Column(scale=1):
+            preset = gr.Dropdown(list_presets(), value=DEFAULT_PRESET, label=t("train.preset"),
+                                 info=t("train.preset_info"), elem_id="train-preset")
+            datasets = list_dataset_choices(load_settings())
+            dataset = gr.Dropdown(datasets, value=datasets[0] if datasets else None, allow_custom_value=True,
+                                  label=t("train.dataset"), info=t("train.dataset_info"),
+                                  elem_id="train-dataset")
+            base_model = gr.Dropdown(list_model_choices(), value=sweep.base.base_model,
+                                     allow_custom_value=True, label=t("train.base_model"),
+                                     elem_id="train-base-model")
+            with gr.Accordion(t("train.params"), open=True):
+                fields = _parameter_fields(sweep.base, book)
+            grid = gr.Code(grid_text(sweep.grid), language="yaml", label=t("train.grid"), lines=4,
+                           interactive=True, elem_id="train-grid")
+            start = gr.Button(t("train.start"), variant="primary", elem_id="train-start")
+            status = gr.Markdown(elem_id="train-status")
+            text, path = render_yaml(sweep.base.base_model, *(getattr(sweep.base, f) for f in FORM_FIELDS))
+            preview = gr.Code(text, language="yaml", label=t("train.yaml"), interactive=False,
+                              elem_id="train-yaml")
+            download = gr.DownloadButton(t("train.download"), value=path, elem_id="train-download")
+        with gr.Column(scale=1):
+            job = gr.Dropdown([], value=None, allow_custom_value=True, label=t("train.job"),
+                              info=t("train.job_info"), elem_id="train-job")
+            progress = gr.HTML(elem_id="train-progress")
+            loss = gr.LinePlot(_loss_frame([]), x="step", y="loss", label=t("train.loss_curve"), height=260,
+                               elem_id="train-loss")
+            stop = gr.Button(t("train.cancel"), variant="stop", elem_id="train-cancel")
+            log = gr.Textbox(label=t("train.log"), lines=12, max_lines=12, interactive=False, autoscroll=True,
+                             elem_id="train-log")
+            queue = gr.Dataframe(pd.DataFrame(columns=QUEUE_COLUMNS), label=t("train.queue"),
+                                 interactive=False, wrap=True, elem_id="train-queue")
+
+    form = [base_model, *fields]
+    preset.change(load_preset, [preset], [*form, grid], api_name="train_load_preset").then(
+        render_yaml, form, [preview, download], api_name=False)
+    gr.on([c.input for c in form] + [grid.input], render_yaml, form, [preview, download],
+          api_name="train_preview", trigger_mode="always_last")
+    start.click(start_jobs, [dataset, grid, *form], [status], api_name="train_start")
+    stop.click(cancel_job, [job], [status], api_name="train_cancel")
+    gr.Timer(REFRESH_S).tick(refresh, [job], [environment, queue, job, progress, loss, log],
+                             api_name="train_refresh", show_progress="hidden")
+
+
+def _parameter_fields(config: TrainingConfig, book: TrainingConfig) -> list[gr.components.Component]:
+    """One widget per parameter, three to a row, each showing the book's value."""
+    widgets = []
+    for start in range(0, len(FORM_FIELDS), 3):
+        with gr.Row():
+            for name in FORM_FIELDS[start: start + 3]:
+                widgets.append(_field(name, getattr(config, name), getattr(book, name)))
+    return widgets
+
+
+def _field(name: str, value, book_value) -> gr.components.Component:
+    # The frontend translates one i18n piece per string: the book's value is appended as plain text.
+    info = t(f"train.help.{name}") + f" ({book_value})"
+    common = {"label": name, "info": info, "elem_id": f"train-{name.replace('_', '-')}"}
+    if name in CHOICES:
+        return gr.Dropdown(list(CHOICES[name]), value=value, **common)
+    if isinstance(value, bool):
+        return gr.Checkbox(value=value, **common)
+    if isinstance(value, int):
+        return gr.Number(value=value, precision=0, **common)
+    if isinstance(value, float):
+        return gr.Number(value=value, **common)
+    return gr.Textbox(value=value, **common)
+
+
+def _values(base_model: str, *fields) -> dict:
+    return {"base_model": base_model, **dict(zip(FORM_FIELDS, fields))}
+
+
+def _environment_line(request: gr.Request | None) -> str:
+    try:
+        env = autotrain_env()
+    except StudioError as exc:
+        return say("train_env_missing", request, error=str(exc))
+    versions = env.software
+    return say("train_env", request, hardware=env.describe(), autotrain=versions.get("autotrain-advanced"),
+               transformers=versions.get("transformers"))
+
+
+@user_errors
+def load_preset(name: str):
+    sweep = load_sweep(name)
+    return (sweep.base.base_model, *(getattr(sweep.base, f) for f in FORM_FIELDS), grid_text(sweep.grid))
+
+
+@user_errors
+def render_yaml(base_model: str, *fields):
+    """The YAML of the form's configuration, and a file to download; the problems if it is invalid."""
+    try:
+        config = TrainingConfig.from_dict(_values(base_model, *fields))
+    except StudioError as exc:
+        return "# " + str(exc).replace("; ", "\n# "), None
+    path = load_settings().home / "cache" / "yaml" / f"{config.project_name}.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(config.to_yaml(), encoding="utf-8")
+    return config.to_yaml(), str(path)
+
+
+@user_errors
+def start_jobs(request: gr.Request, dataset: str, grid: str, base_model: str, *fields):
+    # The request comes first: Gradio places it by position, which *fields would otherwise swallow.
+    if not (dataset or "").strip():
+        raise gr.Error(say("train_no_dataset", request))
+    jobs = submit(expand(_values(base_model, *fields), grid), dataset.strip())
+    ensure_background_worker()
+    return say("train_queued", request, count=len(jobs), names=", ".join(j.name for j in jobs))
+
+
+@user_errors
+def cancel_job(job_name: str, request: gr.Request):
+    target = (job_name or "").strip() or _running_job_name()
+    if not target:
+        raise gr.Error(say("train_no_jobs", request))
+    job = cancel(target)
+    return say("train_cancelled", request, name=job.name, status=say(f"train_status_{job.status}", request))
+
+
+def _running_job_name() -> str | None:
+    job = next((j for j in jobs_overview() if j.status == RUNNING), None)
+    return job.name if job else None
+
+
+@user_errors
+def refresh(job_name: str, request: gr.Request):
+    """Everything the right-hand side shows, read fresh from the registry and the log."""
+    ensure_background_worker()  # after an app restart, opening the page resumes the queue
+    jobs = jobs_overview()
+    queue = pd.DataFrame([job_row(j) for j in jobs], columns=QUEUE_COLUMNS)
+    choices = gr.update(choices=[j.name for j in jobs])
+    selected = next((j for j in jobs if j.name == job_name), None) or current_job(jobs)
+    environment = _environment_line(request)
+    if selected is None:
+        return environment, queue, choices, say("train_no_jobs", request), _loss_frame([]), ""
+    view = job_view(selected)
+    return (environment, queue, choices, _progress_html(selected, view, request),
+            _loss_frame(view.progress.points), log_tail(selected, 40))
+
+
+def _progress_html(job: Job, view, request: gr.Request) -> str:
+    p = view.progress
+    done = p.total_steps if job.status == SUCCEEDED and p.total_steps else p.step
+    parts = [say(f"train_status_{job.status}", request)]
+    if p.total_steps:
+        parts.append(say("train_step", request, step=p.step, total=p.total_steps))
+    if p.last_loss is not None:
+        parts.append(say("train_loss", request, loss=p.last_loss))
+    if p.learning_rate is not None:
+        parts.append(f"lr {p.learning_rate:.2e}")
+    if view.elapsed_s is not None:
+        parts.append(say("train_elapsed", request, clock=clock(view.elapsed_s)))
+    if job.status == RUNNING and p.remaining_s is not None:
+        parts.append(say("train_remaining", request, clock=clock(p.remaining_s)))
+    reason = f"<div>{html.escape(say('train_reason', request, error=job.error))}</div>" if job.error else ""
+    return (f"<div><b>{html.escape(job.name)}</b>"
+            f"<progress value='{done}' max='{p.total_steps or 1}' style='width:100%'></progress>"
+            f"<div>{html.escape(' · '.join(parts))}</div>{reason}</div>")
+
+
+def _loss_frame(points) -> pd.DataFrame:
+    return pd.DataFrame({"step": [p.step for p in points], "loss": [p.loss for p in points]})
+

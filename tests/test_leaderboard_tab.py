@@ -1,0 +1,114 @@
+"""The Leaderboard tab over real HTTP (Gradio's own client): the board and its filters, the plots, the CSV,
+loss curves, a two-run comparison, reproducing a run (queued with its exact configuration) and deleting one
+(only once confirmed)."""
+
+import json
+import socket
+
+import pandas as pd
+import pytest
+from gradio_client import Client
+
+from studio import leaderboard as lb
+from studio.settings import load_settings
+from studio.training.jobs import jobs_dir, open_registry
+from studio.training.runs import get_run
+from studio.ui.app import build_app
+from tests.test_leaderboard import EVAL_SET, LARGE, SMALL, Registry, fill
+from tests.training_fixtures.support import fake_autotrain, fake_python  # noqa: F401
+
+NO_FILTERS = {"search": "", "metric": "accuracy", "best_per": "", "base_models": [], "datasets": [],
+              "eval_sets": [], "modes": [], "include_base": True, "lora_r": "", "lora_alpha": "",
+              "fraction": ""}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def app(fake_autotrain):
+    """The app over a registry holding the sweep, and a run the stand-in trainer could train again."""
+    from studio.ui.i18n import I18N
+
+    registry = fill(Registry(load_settings()))
+    registry.run("tiny", base_model=str(fake_autotrain["model"]), dataset=str(fake_autotrain["data"]),
+                 block_size=64, lora_r=4, lora_alpha=8)
+    demo = build_app()
+    demo.queue()
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, i18n=I18N, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+def board(client, **filters):
+    count, table, *plots = client.predict(**{**NO_FILTERS, **filters}, api_name="/leaderboard")
+    return count, pd.DataFrame(table["data"], columns=table["headers"]), plots
+
+
+def test_board_filters_plots_export_and_comparison(app):
+    client = Client(app, verbose=False, headers={"Accept-Language": "en-US"})
+    count, table, _ = board(client)
+    assert count == "11 of 11 rows" and list(table.columns) == list(lb.DEFAULT_COLUMNS)
+    assert table.iloc[0]["accuracy"] == 1.0 and table.iloc[-1]["run"] in ("fresh", "tiny")  # unscored last
+
+    chosen = {"eval_sets": [EVAL_SET], "modes": ["execution"], "best_per": "base_model", "lora_r": "16-",
+              "columns": ["run", "base_model", "lora_r", "EX"]}
+    count, table, (by_r, by_alpha, by_fraction) = board(client, **chosen)
+    assert count == "2 of 11 rows" and list(table.columns) == ["run", "base_model", "lora_r", "EX"]
+    assert sorted(table["run"]) == ["large-r16", "r16-a32"]
+    assert by_r["columns"][:3] == ["lora_r", "score", "base_model"] and len(by_r["data"]) == 2
+
+    choices = client.predict(api_name="/leaderboard_choices")
+    assert {LARGE, SMALL} < {value for _label, value in choices[0]["choices"]}  # base models
+    assert ["base:" + SMALL] * 2 in choices[5]["choices"]  # candidates to compare
+
+    exported = client.predict(*[v for k, v in {**NO_FILTERS, **chosen}.items() if k != "columns"],
+                              api_name="/leaderboard_export")
+    assert exported["visible"] is True  # the file appears once there is one
+    csv = pd.read_csv(exported["value"], encoding="utf-8-sig")
+    assert list(csv.columns) == list(lb.COLUMNS) and sorted(csv["run"]) == ["large-r16", "r16-a32"]
+
+    curves = client.predict(["r8-a16", "large-r16"], api_name="/leaderboard_loss")
+    assert [row[2] for row in curves["data"]] == [2.0, 1.5, 1.0, 2.0, 1.0]
+
+    summary, config, scores, rows = client.predict("r8-a16", "r16-a32", api_name="/leaderboard_compare")
+    assert summary == (f"Questions whose verdicts differ on evaluation set **{EVAL_SET}**, "
+                       "mode **execution**: **3**")
+    assert config["data"] == [["lora_r", "8", "16"], ["lora_alpha", "16", "32"]]
+    assert scores["headers"] == ["eval_set", "mode", "metric", "r8-a16", "r16-a32", "diff"]
+    assert len(rows["data"]) == 3
+
+    korean = Client(app, verbose=False, headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+    assert board(korean, include_base=False)[0] == "전체 11행 중 9행"
+
+
+def _newest_job():
+    db = open_registry(load_settings())
+    try:
+        return db.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        db.close()
+
+
+def test_reproduce_queues_the_same_configuration_and_delete_asks_first(app):
+    client = Client(app, verbose=False, headers={"Accept-Language": "en-US"})
+    status = client.predict("tiny", api_name="/leaderboard_reproduce")
+    job = _newest_job()
+    assert status.startswith("Queued run **tiny**'s configuration again")
+    assert f"job **{job['name']}**" in status
+    run = get_run("tiny")
+    assert json.loads(job["config"]) == run.config.to_dict() and job["dataset_ref"] == run.dataset_ref
+    with pytest.raises(Exception, match="a base model is not a run"):
+        client.predict("base:" + SMALL, False, api_name="/leaderboard_delete")
+
+    status, confirmed = client.predict("r8-a16", False, api_name="/leaderboard_delete")
+    assert "1 evaluation(s) with 4 row(s)" in status and "Tick **Confirm deletion**" in status
+    assert (jobs_dir(load_settings()) / "r8-a16").exists() and confirmed is False
+    status, confirmed = client.predict("r8-a16", True, api_name="/leaderboard_delete")
+    assert status == "Deleted run **r8-a16**: 1 evaluation(s), 1 folder(s)." and confirmed is False
+    assert not (jobs_dir(load_settings()) / "r8-a16").exists()
+    assert "r8-a16" not in board(client)[1]["run"].tolist()

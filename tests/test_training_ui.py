@@ -1,0 +1,84 @@
+"""The Train tab over real HTTP (Gradio's own client), with the stand-in trainer: presets fill the form, the
+YAML preview explains bad values, a started job runs in the app's worker thread, the refresh shows its
+progress and loss curve from the registry (what a reloaded page sees), and cancel stops a running job."""
+
+import socket
+
+import pytest
+from gradio_client import Client
+
+from studio.ui.app import build_app
+from studio.ui.train import FORM_FIELDS
+from tests.training_fixtures.support import fake_autotrain, fake_python, wait_for  # noqa: F401
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def client(fake_autotrain):
+    from studio.ui.i18n import I18N
+
+    demo = build_app()
+    demo.queue()
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, i18n=I18N, quiet=True)
+    yield Client(f"http://127.0.0.1:{port}/", verbose=False, headers={"Accept-Language": "en-US"})
+    demo.close()
+
+
+def form(client, fake_autotrain, **changes) -> list:
+    """The form's values after picking the CPU preset, with the stand-in model and some changes."""
+    values = list(client.predict("cpu-lora.yml", api_name="/train_load_preset"))[:-1]  # without the grid
+    values[0] = str(fake_autotrain["model"])
+    for name, value in changes.items():
+        values[1 + FORM_FIELDS.index(name)] = value
+    return values
+
+
+def test_preset_preview_and_validation(client, fake_autotrain):
+    loaded = client.predict("sweep-lora-r-alpha.yml", api_name="/train_load_preset")
+    assert loaded[0] == "smollm2-135m-instruct" and "lora_r: [8, 16]" in loaded[-1]
+    preview, download = client.predict(*form(client, fake_autotrain), api_name="/train_preview")
+    assert "task: llm-sft" in preview and "lora_r: 16" in preview and download.endswith(".yml")
+    bad = form(client, fake_autotrain, lora_r=0, lr=-1)
+    preview, download = client.predict(*bad, api_name="/train_preview")
+    assert preview.startswith("# invalid training configuration") and download is None
+    assert "lora_r must be at least 1" in preview and "lr must be in (0, 1]" in preview
+
+
+def test_a_job_started_in_the_tab_runs_and_its_progress_shows(client, fake_autotrain, monkeypatch):
+    monkeypatch.setenv("FAKE_TRAINER_STEPS", "5")
+    status = client.predict(str(fake_autotrain["data"]), "", *form(client, fake_autotrain, block_size=64),
+                            api_name="/train_start")
+    assert status.startswith("Queued 1 job(s): smollm2-cpu-lora-")
+
+    def finished():
+        refreshed = client.predict("", api_name="/train_refresh")
+        return "succeeded" in refreshed[3] and refreshed
+
+    environment, queue, _job, progress, loss, log = wait_for(finished, timeout=60, every=0.5)
+    assert environment.startswith("Training on: CPU") or environment.startswith("Training on: GPU")
+    assert queue["data"][0][2] == "succeeded" and "step 5/5" in progress
+    assert [row[1] for row in loss["data"]] == pytest.approx([2.8, 2.6, 2.4, 2.2, 2.0])
+    assert "Starting to train" in log
+
+
+def test_cancel_from_the_tab(client, fake_autotrain, monkeypatch):
+    monkeypatch.setenv("FAKE_TRAINER_STEPS", "2000")
+    client.predict(str(fake_autotrain["data"]), "", *form(client, fake_autotrain, block_size=64),
+                   api_name="/train_start")
+    wait_for(lambda: "running" in client.predict("", api_name="/train_refresh")[3], timeout=60, every=0.5)
+    assert client.predict("", api_name="/train_cancel").endswith(": cancelled")
+    assert "cancelled" in client.predict("", api_name="/train_refresh")[3]
+
+
+def test_bad_values_are_refused_with_a_message(client, fake_autotrain):
+    with pytest.raises(Exception, match="block_size 4096 is longer than the model can take"):
+        client.predict(str(fake_autotrain["data"]), "", *form(client, fake_autotrain, block_size=4096),
+                       api_name="/train_start")
+    with pytest.raises(Exception, match="Choose the training data"):
+        client.predict("", "", *form(client, fake_autotrain), api_name="/train_start")

@@ -1,0 +1,165 @@
+"""The Data tab over real HTTP (Gradio's own client): the bundled sample loads with its report and counts, a
+saved version shows in the list and the registry, an upload is mapped and split at random, token lengths
+are counted, and bad uploads get a clear message instead of a traceback."""
+
+import re
+import socket
+from contextlib import contextmanager
+
+import pandas as pd
+import pytest
+from gradio_client import Client, handle_file
+
+from studio.data import get_version
+from studio.ui.app import build_app
+from tests.data_fixtures import BOOK_DDL, install_sample, write_hub_standin
+
+NO_MAPPING = ("",) * 5  # db_id, context, question, answer, difficulty
+SAMPLE = ("sample", None, "", "", "", *NO_MAPPING)  # source kind, upload, hub id, config, split, mapping
+BOOK_SPLIT = ("holdout", "1", 0.1)  # split kind, held-out db ids, random evaluation share
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def _running_client(language: str = "en-US"):
+    from studio.ui.i18n import I18N
+
+    demo = build_app()
+    demo.queue()
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, i18n=I18N, quiet=True)
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False, headers={"Accept-Language": language})
+    finally:
+        demo.close()
+
+
+@pytest.fixture
+def client(studio_home):
+    install_sample(studio_home)
+    with _running_client() as client:
+        yield client
+
+
+@pytest.fixture
+def model_client(offline_model):
+    with _running_client() as client:
+        yield client
+
+
+def _upload(client, path, mapping=NO_MAPPING):
+    return client.predict("file", handle_file(str(path)), "", "", "", *mapping, api_name="/data_load")
+
+
+def _players_csv(path, columns=("ddl", "q", "gold")):
+    """Ten DDL-only rows on the book's players table, under the given column names."""
+    rows = [(BOOK_DDL, f"{i}번 플레이어의 이름은?", f"SELECT username FROM players WHERE player_id = {i};")
+            for i in range(10)]
+    pd.DataFrame(rows, columns=list(columns)).to_csv(path, index=False)
+    return path
+
+
+def _total(counts: dict, db_id: str = "total") -> int:
+    """The `total` column of a row of the rows-per-database × difficulty table."""
+    return next(row[-1] for row in counts["data"] if row[0] == db_id)
+
+
+def test_the_sample_loads_with_its_report_counts_and_split(client):
+    report, preview, counts, plot = client.predict(*SAMPLE, api_name="/data_load")
+    rows, game = _total(counts), _total(counts, "1")
+    assert f"Kept **{rows} rows** and dropped **0** of {rows}" in report
+    assert "Source: bundled sample" in report
+    assert [row[0] for row in counts["data"]] == [str(d) for d in range(1, 9)] + ["total"]
+    assert preview["headers"] == ["db_id", "context", "question", "answer", "difficulty"]
+    assert len(preview["data"]) == 20
+    assert sum(row[-1] for row in plot["data"]) == rows  # the bar plot: db_id, difficulty, rows
+
+    split = client.predict(*BOOK_SPLIT, 0.4, 42, api_name="/data_split")
+    train = rows - game
+    assert split == (f"Training rows: {round(train * 0.4)} of {train} used · evaluation rows: {game}"
+                     " (before the execution filter)")
+    split = client.predict("holdout", "99", 0.1, 1.0, 42, api_name="/data_split")
+    assert split.startswith("⚠️ held-out database(s) 99 not in the data")
+
+
+def test_a_saved_version_is_listed_and_registered(client):
+    counts = client.predict(*SAMPLE, api_name="/data_load")[2]
+    train = _total(counts) - _total(counts, "1")
+    message, table = client.predict(*BOOK_SPLIT, 0.2, 42, True, "ui-fifth", api_name="/data_save")
+    version_id = re.search(r"ds-[0-9a-f]{12}", message).group()
+    assert message.startswith(f"✅ Saved version **{version_id}**: training rows {round(train * 0.2)},")
+    assert [version_id, "ui-fifth", "sample", "holdout:1", 0.2] == table["data"][0][:5]
+    assert client.predict(api_name="/data_versions")["data"][0][0] == version_id
+
+    version = get_version(version_id)
+    assert version.train_rows == round(train * 0.2)
+    assert version.counts["eval_by_db"] == {"1": _total(counts, "1")}
+    assert version.train_csv.is_file() and version.options["fraction"] == 0.2
+
+
+def test_an_upload_is_mapped_and_split_at_random(client, tmp_path):
+    path = _players_csv(tmp_path / "players.csv")
+    report, preview, counts, _plot = _upload(client, path, ("", "ddl", "q", "gold", ""))
+    assert "Kept **10 rows**" in report and "Source: players.csv (csv, utf-8)" in report
+    assert preview["headers"] == ["db_id", "context", "question", "answer"]
+    assert preview["data"][3][2:] == ["3번 플레이어의 이름은?", "SELECT username FROM players WHERE player_id = 3;"]
+    assert "no db_id column: every row belongs to database 'default'" in report
+    assert [row[0] for row in counts["data"]] == ["default", "total"]
+
+    assert "not in the data" in client.predict(*BOOK_SPLIT, 1.0, 42, api_name="/data_split")
+    message, _table = client.predict("random", "", 0.2, 1.0, 7, True, "", api_name="/data_save")
+    assert ": training rows 8, evaluation rows 2" in message
+    assert "(dropped by the execution filter: 0 training, 0 evaluation)" in message
+
+
+def test_a_hub_data_set_loads_by_id_config_and_split(client, tmp_path):
+    folder = write_hub_standin(tmp_path / "ko_text2sql")  # a local folder laid out like the Hub repository
+    report, _preview, counts, _plot = client.predict("hub", None, str(folder), "origin", "train", *NO_MAPPING,
+                                                     api_name="/data_load")
+    assert f"Source: hub:{folder}:origin:train" in report
+    assert "Kept **3 rows** and dropped **1** of 4" in report and "missing value 1" in report
+    assert [row[0] for row in counts["data"]] == ["2", "3", "total"]
+
+
+def test_token_lengths_and_what_a_block_size_truncates(model_client, tmp_path):
+    _upload(model_client, _players_csv(tmp_path / "players.csv", ("context", "question", "answer")))
+    summary, histogram, truncation = model_client.predict("smollm2-135m-instruct", 1024,
+                                                          api_name="/data_tokens")
+    assert [row[0] for row in summary["data"]] == ["prompt", "answer", "total"]
+    longest = summary["data"][2][-1]
+    assert truncation == (f"With block_size 1024, **0 of 10 rows (0.0%)** are truncated."
+                          f" The longest row has {longest} tokens.")
+    assert sum(row[3] for row in histogram["data"] if row[0] == "total") == 10
+    assert "**10 of 10 rows (100.0%)**" in model_client.predict(longest - 1, api_name="/data_truncation")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "the file is empty"),
+        ("context,question,answer\n", "the file has a header but no data rows"),
+        ("context,question\nCREATE TABLE t (a INT);,몇 개?\n", "missing required column(s): answer"),
+    ],
+    ids=["empty", "header-only", "missing-column"],
+)
+def test_bad_uploads_get_a_clear_message(client, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(Exception) as raised:
+        _upload(client, path)
+    assert message in str(raised.value) and "Traceback" not in str(raised.value)
+
+
+def test_steps_out_of_order_say_what_to_do_in_korean(studio_home):
+    with _running_client("ko-KR,ko;q=0.9") as client:
+        with pytest.raises(Exception, match="업로드할 파일을 고르세요"):
+            client.predict("file", None, "", "", "", *NO_MAPPING, api_name="/data_load")
+        with pytest.raises(Exception, match="먼저 ‘불러와 검증’으로 데이터를 불러오세요"):
+            client.predict(*BOOK_SPLIT, 1.0, 42, True, "", api_name="/data_save")
+        with pytest.raises(Exception, match="먼저 ‘불러와 검증’으로 데이터를"):
+            client.predict("smollm2-135m-instruct", 1024, api_name="/data_tokens")
