@@ -119,13 +119,14 @@ class EvaluationResult:
     rows: list[dict] = field(default_factory=list)
 
 
-def open_judge(options: EvalOptions, settings: Settings, api_key: str | None = None) -> Judge | None:
+def open_judge(options: EvalOptions, settings: Settings, api_key: str | None = None,
+               template: str | None = None) -> Judge | None:
     """The judge for these options (None when no judge model is set); the key never leaves memory."""
     if not options.judge_model:
         return None
     key = api_key or (settings.openai_api_key.reveal() if settings.openai_api_key else None)
     config = JudgeConfig(model=options.judge_model, base_url=options.judge_base_url or settings.openai_base_url,
-                         cache_path=settings.home / "cache" / "judge.sqlite")
+                         cache_path=settings.home / "cache" / "judge.sqlite", **({"template": template} if template else {}))
     try:
         return Judge(config, api_key=key)
     except ValueError as exc:

@@ -62,6 +62,12 @@ def register(subparsers) -> None:
     listing = actions.add_parser("list", help="list prepared data set versions")
     listing.set_defaults(func=_list)
 
+    judged = actions.add_parser("filter", help="the book's GPT filter: drop training rows a judge says are wrong")
+    judged.add_argument("version", help="a prepared data set version (ds-...)")
+    judged.add_argument("--judge-model", required=True, help="e.g. gpt-4-turbo-preview; key from OPENAI_API_KEY")
+    judged.add_argument("--judge-base-url", help="an OpenAI-compatible endpoint (default: OPENAI_BASE_URL or OpenAI)")
+    judged.set_defaults(func=_filter)
+
 
 def _mapping_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -197,4 +203,19 @@ def _list(args) -> int:
     table = versions_table()
     print(table.to_string(index=False) if len(table) else "no prepared data sets yet")
     print(json.dumps(table.to_dict(orient="records"), ensure_ascii=False))
+    return 0
+
+
+def _filter(args) -> int:
+    from studio.data.judge_filter import FILTER_TEMPLATE, filter_version
+    from studio.settings import load_settings
+    from studio.evaluate import EvalOptions, open_judge
+
+    settings = load_settings()
+    options = EvalOptions(judge_model=args.judge_model, judge_base_url=args.judge_base_url)
+    with open_judge(options, settings, template=FILTER_TEMPLATE) as judge:
+        version, row_filter = filter_version(args.version, judge, settings)
+    print(json.dumps({"version": version.id, "from": args.version, "train_rows": version.train_rows,
+                      "asked": row_filter.asked, "dropped": row_filter.dropped, "errors_kept": row_filter.errors,
+                      "cost_usd": row_filter.cost_usd}))
     return 0

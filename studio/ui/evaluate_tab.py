@@ -61,7 +61,7 @@ def build() -> None:
             with gr.Row():
                 max_new_tokens = gr.Number(128, precision=0, minimum=8, maximum=1024,
                                            label=t("evaluate.max_new_tokens"))
-                limit = gr.Number(None, precision=0, minimum=1, label=t("evaluate.limit"))
+                limit = gr.Number(0, precision=0, minimum=0, label=t("evaluate.limit"))
             with gr.Row():
                 estimate = gr.Button(t("evaluate.estimate"), elem_id="evaluate-estimate")
                 start = gr.Button(t("evaluate.start"), variant="primary", elem_id="evaluate-start")
@@ -73,8 +73,10 @@ def build() -> None:
         stored = gr.Dropdown(_stored_choices(), multiselect=True, label=t("evaluate.stored"),
                              info=t("evaluate.stored_info"), elem_id="evaluate-stored")
         row_filter = gr.Radio(list(ROW_FILTERS), value="all", label=t("evaluate.filter"))
-    rows = gr.Dataframe(label=t("evaluate.rows"), interactive=False, wrap=True, elem_id="evaluate-rows")
-    compare = gr.Dataframe(label=t("evaluate.side_by_side"), interactive=False, wrap=True)
+    rows = gr.Dataframe(headers=ROW_COLUMNS, label=t("evaluate.rows"), interactive=False, wrap=True,
+                        elem_id="evaluate-rows")
+    compare = gr.Dataframe(headers=["question", "gold_sql"], label=t("evaluate.side_by_side"), interactive=False,
+                           wrap=True)
 
     inputs = [runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit]
     estimate.click(estimate_cost, inputs, notice, api_name="evaluate_estimate")
