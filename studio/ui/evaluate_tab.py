@@ -30,6 +30,7 @@ from studio.evaluate import (
 )
 from studio.models import list_model_choices
 from studio.settings import DEFAULT_MODEL, load_settings
+from studio.ui.choices import refresh_on_focus
 from studio.ui.errors import user_errors
 from studio.ui.i18n import say, t
 
@@ -78,6 +79,8 @@ def build() -> None:
     compare = gr.Dataframe(headers=["question", "gold_sql"], label=t("evaluate.side_by_side"), interactive=False,
                            wrap=True)
 
+    refresh_on_focus(runs, _run_names)
+    refresh_on_focus(dataset, _version_ids)
     inputs = [runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit]
     estimate.click(estimate_cost, inputs, notice, api_name="evaluate_estimate")
     start.click(run_evaluations, inputs, [notice, summary, agreement, stored], api_name="evaluate",

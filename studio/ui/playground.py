@@ -8,6 +8,7 @@ from studio.inference import GenerationOptions
 from studio.models import list_model_choices
 from studio.settings import DEFAULT_MODEL
 from studio.text2sql import ask
+from studio.ui.choices import refresh_on_focus
 from studio.ui.errors import user_errors
 from studio.ui.examples import GAME_DDL, QUESTIONS
 from studio.ui.i18n import say, t
@@ -37,6 +38,7 @@ def build() -> None:
             with gr.Accordion(t("playground.details"), open=False):
                 completion = gr.Textbox(label=t("playground.completion"), lines=4, interactive=False)
                 prompt = gr.Textbox(label=t("playground.prompt"), lines=8, interactive=False)
+    refresh_on_focus(adapter, _run_names)
     inputs = [model, adapter, ddl, question, max_new_tokens]
     outputs = [sql, status, completion, prompt]
     # One model generates at a time (CPU-bound); both triggers share the endpoint and its queue slot.

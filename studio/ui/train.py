@@ -22,6 +22,7 @@ from studio.training.environment import autotrain_env
 from studio.training.jobs import RUNNING, SUCCEEDED, Job
 from studio.training.monitor import clock, current_job, job_row, job_view, jobs_overview, log_tail
 from studio.training.presets import expand, grid_text
+from studio.ui.choices import refresh_on_focus
 from studio.ui.errors import user_errors
 from studio.ui.i18n import say, t
 
@@ -85,6 +86,7 @@ def build() -> None:
         render_yaml, form, [preview, download], api_name=False)
     gr.on([c.input for c in form] + [grid.input], render_yaml, form, [preview, download],
           api_name="train_preview", trigger_mode="always_last")
+    refresh_on_focus(dataset, lambda: list_dataset_choices(load_settings()))
     start.click(start_jobs, [dataset, grid, *form], [status], api_name="train_start")
     stop.click(cancel_job, [job], [status], api_name="train_cancel")
     gr.Timer(REFRESH_S).tick(refresh, [job], [environment, queue, job, progress, loss, log],
