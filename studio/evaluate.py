@@ -11,6 +11,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -164,15 +165,12 @@ def generate_answers(candidate: Candidate, rows: pd.DataFrame, template: str, op
     and how many were generated now."""
     render = PromptTemplate(template).render
     prompts = [render(r["context"], r["question"]) for r in rows.to_dict("records")]
-    db = registry.connect(settings.registry_path)
-    try:
+    with _registry(settings) as db:
         known = _cached_generations(db, candidate, prompts, options.max_new_tokens)
         missing = [p for p in dict.fromkeys(prompts) if p not in known]
         if missing:
             known.update(_generate(candidate, missing, options, progress, settings))
             _remember(db, candidate, known, missing, options.max_new_tokens)
-    finally:
-        db.close()
     if progress:
         progress("generate", len(prompts), len(prompts))
     return [known[p] for p in prompts], len(missing)
@@ -184,6 +182,11 @@ def _generate(candidate: Candidate, prompts: Sequence[str], options: EvalOptions
     report = (lambda done, total: progress("generate", done, total)) if progress else None
     gen = GenerationOptions(max_new_tokens=options.max_new_tokens, batch_size=options.batch_size)
     return {c.prompt: c.text for c in generator.generate(prompts, gen, progress=report)}
+
+
+def _registry(settings: Settings | None):
+    """The registry, closed when the block ends (sqlite3's own `with` commits, it does not close)."""
+    return closing(registry.connect((settings or load_settings()).registry_path))
 
 
 def _prompt_key(prompt: str) -> str:
@@ -203,6 +206,7 @@ def _cached_generations(db, candidate: Candidate, prompts: Sequence[str], max_ne
 def _remember(db, candidate: Candidate, completions: dict[str, str], prompts: Sequence[str],
               max_new_tokens: int) -> None:
     with db:
+        db.execute("BEGIN")
         db.executemany(
             "INSERT OR REPLACE INTO generations (candidate, prompt_sha, max_new_tokens, completion, created_at)"
             " VALUES (?, ?, ?, ?, datetime('now'))",
@@ -212,31 +216,28 @@ def _remember(db, candidate: Candidate, completions: dict[str, str], prompts: Se
 
 def _store(candidate: Candidate, eval_set: EvalSet, options: EvalOptions, summary: Summary, rows: list[dict],
            generate_seconds: float, settings: Settings) -> int:
-    db = registry.connect(settings.registry_path)
-    try:
-        with db:
-            cursor = db.execute(
-                """INSERT INTO evaluations (created_at, candidate, run_name, base_model, adapter, eval_set,
-                       dataset_version, mode, judge_model, options, summary, rows, accuracy, ex_score,
-                       judge_score, agreement, cost_usd, generate_seconds)
-                   VALUES (datetime('now'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (candidate.label, candidate.run_name, candidate.base_model,
-                 str(candidate.adapter) if candidate.adapter else None, eval_set.label, eval_set.dataset_version,
-                 options.mode, options.judge_model, json.dumps(asdict(options)), json.dumps(summary.to_dict()),
-                 summary.total, summary.accuracy, summary.ex_score, summary.judge_score,
-                 summary.agreement.rate if summary.agreement else None, summary.cost_usd, generate_seconds),
-            )
-            evaluation_id = cursor.lastrowid
-            db.executemany(
-                """INSERT INTO evaluation_rows (evaluation_id, row_index, row_id, db_id, question, gold_sql,
-                       completion, pred_sql, match, reason, decided_by, judge_verdict)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [(evaluation_id, i, str(r["id"]), r["db_id"], r["question"], r["gold_sql"], r["completion"],
-                  extract_sql(r["completion"]), int(bool(r["match"])), r["reason"], r["decided_by"], r["judge"])
-                 for i, r in enumerate(rows)],
-            )
-    finally:
-        db.close()
+    with _registry(settings) as db, db:
+        db.execute("BEGIN")  # the registry runs in autocommit: the evaluation and its rows land together
+        cursor = db.execute(
+            """INSERT INTO evaluations (created_at, candidate, run_name, base_model, adapter, eval_set,
+                   dataset_version, mode, judge_model, options, summary, rows, accuracy, ex_score,
+                   judge_score, agreement, cost_usd, generate_seconds)
+               VALUES (datetime('now'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (candidate.label, candidate.run_name, candidate.base_model,
+             str(candidate.adapter) if candidate.adapter else None, eval_set.label, eval_set.dataset_version,
+             options.mode, options.judge_model, json.dumps(asdict(options)), json.dumps(summary.to_dict()),
+             summary.total, summary.accuracy, summary.ex_score, summary.judge_score,
+             summary.agreement.rate if summary.agreement else None, summary.cost_usd, generate_seconds),
+        )
+        evaluation_id = cursor.lastrowid
+        db.executemany(
+            """INSERT INTO evaluation_rows (evaluation_id, row_index, row_id, db_id, question, gold_sql,
+                   completion, pred_sql, match, reason, decided_by, judge_verdict)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(evaluation_id, i, str(r["id"]), r["db_id"], r["question"], r["gold_sql"], r["completion"],
+              extract_sql(r["completion"]), int(bool(r["match"])), r["reason"], r["decided_by"], r["judge"])
+             for i, r in enumerate(rows)],
+        )
     return evaluation_id
 
 
@@ -251,26 +252,20 @@ def estimate_judge_cost(eval_set: EvalSet, options: EvalOptions, judge: Judge) -
 
 def list_evaluations(settings: Settings | None = None, limit: int = 1000) -> pd.DataFrame:
     """Stored evaluations, newest first: one row each with its scores."""
-    db = registry.connect((settings or load_settings()).registry_path)
-    try:
+    with _registry(settings) as db:
         return pd.read_sql_query(
             """SELECT id, created_at, candidate, run_name, base_model, eval_set, mode, judge_model, rows,
                       accuracy, ex_score, judge_score, agreement, cost_usd, generate_seconds
                FROM evaluations ORDER BY id DESC LIMIT ?""", db, params=(limit,))
-    finally:
-        db.close()
 
 
 def evaluation_rows(evaluation_ids: Sequence[int], settings: Settings | None = None) -> pd.DataFrame:
     """The stored rows of some evaluations, with the candidate each belongs to."""
-    db = registry.connect((settings or load_settings()).registry_path)
     marks = ",".join("?" * len(evaluation_ids))
-    try:
+    with _registry(settings) as db:
         return pd.read_sql_query(
             f"""SELECT e.candidate, r.* FROM evaluation_rows r JOIN evaluations e ON e.id = r.evaluation_id
                 WHERE r.evaluation_id IN ({marks}) ORDER BY r.row_index, e.id""", db, params=list(evaluation_ids))
-    finally:
-        db.close()
 
 
 ROW_FILTERS = ("all", "failures", "disagreements", "differences")
@@ -308,10 +303,7 @@ def side_by_side(rows: pd.DataFrame) -> pd.DataFrame:
 
 def latest_summary(run_name: str, settings: Settings | None = None) -> dict | None:
     """The summary of a run's most recent evaluation (for its model card), or None."""
-    db = registry.connect((settings or load_settings()).registry_path)
-    try:
+    with _registry(settings) as db:
         row = db.execute("SELECT summary, eval_set FROM evaluations WHERE run_name = ? ORDER BY id DESC LIMIT 1",
                          (run_name,)).fetchone()
-    finally:
-        db.close()
     return {**json.loads(row["summary"]), "eval_set": row["eval_set"]} if row else None

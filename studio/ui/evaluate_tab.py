@@ -199,6 +199,6 @@ def _agreement_text(results) -> str:
 def show_rows(stored, row_filter):
     if not stored:
         return pd.DataFrame(columns=ROW_COLUMNS), pd.DataFrame()
-    rows = evaluation_rows([int(i) for i in stored])
-    return filter_rows(rows, row_filter)[ROW_COLUMNS], side_by_side(filter_rows(rows, row_filter))
+    rows = filter_rows(evaluation_rows([int(i) for i in stored]), row_filter)
+    return rows[ROW_COLUMNS], side_by_side(rows)
 
