@@ -16,8 +16,11 @@ model: envs
 run: model
 	$(PY) -m studio serve --host $(HOST) --port $(PORT)
 
+# The browser test (tests/e2e) drives Debian's Chromium, installed through apt when missing; under make it
+# fails rather than skips without one.
 test: envs
-	$(PY) -m pytest -q tests
+	@scripts/ensure_chromium.sh
+	STUDIO_BROWSER_TESTS=required $(PY) -m pytest -q tests
 
 bench: model
 	$(PY) -m benchmarks

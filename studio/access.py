@@ -11,6 +11,9 @@ OAUTH_CLIENT_ID) or passwords (STUDIO_AUTH=user:password[,user:password], for gr
 passwords and no STUDIO_ADMINS, every signed-in user is an admin). Exposing the app without either is
 refused. This module imports no Gradio: it reads `.username` from what handlers pass (a `gr.Request`
 under password sign-in, a `gr.OAuthProfile` under OAuth).
+
+The Playground is open to guests, but on a shared deployment a guest's answers are capped (new tokens per
+answer, answers per minute; `playground_tokens`) so one visitor cannot keep the machine busy for everyone.
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ from __future__ import annotations
 import importlib.util
 import ipaddress
 import logging
+import math
 import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from studio.errors import StudioError
@@ -31,6 +39,15 @@ OAUTH, PASSWORD = "oauth", "password"
 
 class AccessDenied(StudioError):
     """The caller may not do this on a shared deployment."""
+
+
+class RateLimited(StudioError):
+    """A guest asked for more Playground answers than a minute allows."""
+
+    def __init__(self, limit: int, retry_after: int):
+        super().__init__(f"guests may get at most {limit} answers a minute on this shared deployment: "
+                         f"try again in {retry_after} s, or sign in")
+        self.limit, self.retry_after = limit, retry_after
 
 
 @dataclass(frozen=True)
@@ -154,3 +171,57 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False  # a host name or 0.0.0.0-like address: assume others can reach it
+
+
+# --- Playground limits for guests ------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """At most `limit` events per key in any `window_s` seconds: a sliding window, in this process's memory."""
+
+    def __init__(self, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.window_s, self.clock = window_s, clock
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, limit: int) -> None:
+        """Count one event for `key`, or raise RateLimited (counting nothing) when it already had `limit`."""
+        now = self.clock()
+        with self._lock:
+            events = self._events.setdefault(key, deque())
+            while events and events[0] <= now - self.window_s:
+                events.popleft()
+            if len(events) >= limit:
+                raise RateLimited(limit, max(1, math.ceil(events[0] + self.window_s - now)))
+            events.append(now)
+            if len(self._events) > 10_000:  # forget callers that have gone quiet
+                self._events = {k: v for k, v in self._events.items() if v and v[-1] > now - self.window_s}
+
+
+_playground = RateLimiter()
+
+
+def caller_address(request) -> str | None:
+    """The network address of a caller (a gr.Request), to tell guests apart. On a Space the app sits behind
+    the Hub's proxy: the client is the last X-Forwarded-For entry, the one the proxy added (a client can
+    forge the earlier ones)."""
+    headers = getattr(request, "headers", None) or {}
+    forwarded = headers.get("x-forwarded-for", "") if os.environ.get("SPACE_ID") else ""
+    if forwarded.strip():
+        return forwarded.split(",")[-1].strip()
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None)
+
+
+def playground_tokens(requested: int, request, *identities, settings: Settings | None = None) -> int:
+    """The new tokens one Playground answer may use, and the answer counted against the caller's rate.
+    Locally and for admins: as requested, unlimited. For anyone else on a shared deployment: at most
+    STUDIO_PLAYGROUND_MAX_TOKENS, and STUDIO_PLAYGROUND_PER_MINUTE answers a minute (RateLimited beyond),
+    counted per signed-in user, else per address."""
+    if is_admin(request, *identities):
+        return requested
+    settings = settings or load_settings()
+    user = signed_in_user(request, *identities)
+    key = f"user:{user.casefold()}" if user else f"address:{caller_address(request) or 'unknown'}"
+    _playground.take(key, settings.playground_per_minute)
+    return min(requested, settings.playground_max_new_tokens)

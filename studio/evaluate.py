@@ -36,7 +36,7 @@ MODES = ("execution", "judge", "hybrid", "both")
 class Candidate:
     """What is evaluated: a run's adapter on its base model, or a base model alone."""
 
-    label: str  # the run name, or "base:<model>"
+    label: str  # the run name, "base:<model>", or "hub:<owner/name>@<commit>"
     base_model: str
     adapter: Path | None = None
     run_name: str | None = None
@@ -53,6 +53,27 @@ def run_candidate(run_name: str, settings: Settings | None = None) -> Candidate:
     if run.merged:  # a merged run is a full model of its own
         return Candidate(label=run.name, base_model=str(run.adapter_path), run_name=run.name)
     return Candidate(label=run.name, base_model=run.base_model, adapter=run.adapter_path, run_name=run.name)
+
+
+def hub_candidate(repo_id: str, settings: Settings | None = None) -> Candidate:
+    """A LoRA adapter on the Hub (on the base model it names), or a merged model there, downloaded once into
+    STUDIO_HOME's cache. The label names the commit: answers remembered for an older push of the same repo are
+    never reused for a newer one."""
+    from studio.models import HUB_ID, adapter_base_model, download_from_hub
+
+    repo_id = (repo_id or "").strip()
+    if not HUB_ID.match(repo_id):
+        raise StudioError(f"{repo_id!r} is not a Hub repo id: give owner/name")
+    folder = download_from_hub(repo_id, settings or load_settings())
+    label = f"hub:{repo_id}@{folder.name[:7]}"  # the snapshot folder is named by the commit
+    if (folder / "adapter_config.json").is_file():
+        base = adapter_base_model(folder)
+        if not base:
+            raise StudioError(f"the adapter {repo_id} names no base model (base_model_name_or_path)")
+        return Candidate(label=label, base_model=base, adapter=folder)
+    if (folder / "config.json").is_file():
+        return Candidate(label=label, base_model=str(folder))
+    raise StudioError(f"{repo_id} holds neither a LoRA adapter nor a model")
 
 
 @dataclass(frozen=True)

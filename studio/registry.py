@@ -147,3 +147,14 @@ def m021_run_hub_links(db: sqlite3.Connection) -> None:
     """Where a run was pushed on the Hub (studio.hub), so the leaderboard can link it."""
     db.execute("ALTER TABLE runs ADD COLUMN hub_url TEXT")
     db.execute("ALTER TABLE runs ADD COLUMN hub_commit TEXT")
+
+
+@migration
+def m030_jobs_on_spaces(db: sqlite3.Connection) -> None:
+    """Jobs that train on a Hugging Face Space (studio.training.spaces_backend): where they live on the Hub
+    and how far they got. NULL for local jobs."""
+    db.execute("ALTER TABLE jobs ADD COLUMN space_id TEXT")  # owner/autotrain-<job name>: runs AutoTrain
+    db.execute("ALTER TABLE jobs ADD COLUMN hub_model_repo TEXT")  # owner/<job name>: receives the adapter
+    db.execute("ALTER TABLE jobs ADD COLUMN hub_dataset_repo TEXT")  # owner/autotrain-data-<job name>
+    db.execute("ALTER TABLE jobs ADD COLUMN remote_baseline TEXT")  # the model repo's commit before launch
+    db.execute("ALTER TABLE jobs ADD COLUMN remote_stage TEXT")  # last stage seen (LAUNCHING, BUILDING, ...)

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from studio.errors import StudioError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
@@ -53,6 +55,13 @@ class Settings:
     admins: tuple[str, ...] = field(default_factory=tuple)
     openai_base_url: str | None = None
     hub_endpoint: str = DEFAULT_HUB_ENDPOINT  # HF_ENDPOINT: a Hub mirror, or a local stand-in in tests
+    # STUDIO_RESULTS_REPO: a Hub data set repo (owner/name) mirroring the leaderboard's records, so a
+    # restarted Space or another machine sees the same results; None: results stay on this machine.
+    results_repo: str | None = None
+    # Anonymous Playground users on a shared deployment: at most this many new tokens per answer, and this
+    # many answers per minute each (STUDIO_PLAYGROUND_MAX_TOKENS, STUDIO_PLAYGROUND_PER_MINUTE).
+    playground_max_new_tokens: int = 128
+    playground_per_minute: int = 6  # the defaults are repeated in load_settings
 
     @property
     def models_dir(self) -> Path:
@@ -93,4 +102,16 @@ def load_settings() -> Settings:
         admins=admins,
         openai_base_url=os.environ.get("OPENAI_BASE_URL") or None,
         hub_endpoint=(os.environ.get("HF_ENDPOINT") or DEFAULT_HUB_ENDPOINT).rstrip("/"),
+        results_repo=os.environ.get("STUDIO_RESULTS_REPO", "").strip().strip("/") or None,
+        playground_max_new_tokens=_positive_int("STUDIO_PLAYGROUND_MAX_TOKENS", 128),
+        playground_per_minute=_positive_int("STUDIO_PLAYGROUND_PER_MINUTE", 6),
     )
+
+
+def _positive_int(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise StudioError(f"{name} must be a whole number of at least 1, not {text!r}")
+    return int(text)

@@ -17,7 +17,8 @@ PASSWORDS = {"STUDIO_AUTH": "alice:pw-alice,bob:pw-bob", "STUDIO_ADMINS": "alice
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    for name in ("SPACE_ID", "OAUTH_CLIENT_ID", "STUDIO_AUTH", "STUDIO_ADMINS"):
+    for name in ("SPACE_ID", "OAUTH_CLIENT_ID", "STUDIO_AUTH", "STUDIO_ADMINS", "STUDIO_PLAYGROUND_PER_MINUTE",
+                 "STUDIO_PLAYGROUND_MAX_TOKENS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(access, "_policy", None)  # restored after each test
 
@@ -76,6 +77,94 @@ def test_on_a_space_only_signed_in_admins_pass(monkeypatch):
         access.require_admin(Identity(None), None, action="push")
     with pytest.raises(access.AccessDenied, match="bob is not one of them"):
         access.require_admin(Identity("bob"), action="push")
+
+
+def oauth_profile(username: str):
+    """A gr.OAuthProfile as Gradio builds one from the Hugging Face sign-in's user info."""
+    import gradio as gr
+
+    return gr.OAuthProfile({"name": username.title(), "preferred_username": username,
+                            "profile": f"https://huggingface.co/{username}", "picture": ""})
+
+
+def test_the_hugging_face_sign_in_decides_who_is_an_admin(monkeypatch):
+    import gradio as gr
+    from starlette.requests import Request
+
+    for name, value in {**ON_SPACE, "STUDIO_ADMINS": "alice"}.items():
+        monkeypatch.setenv(name, value)
+    access.configure("0.0.0.0")
+    request = gr.Request(Request({"type": "http", "headers": [], "client": ("10.0.0.1", 5)}))  # no username
+    assert access.require_admin(request, oauth_profile("alice"), action="push") == "alice"
+    with pytest.raises(access.AccessDenied, match="carol is not one of them"):
+        access.require_admin(request, oauth_profile("carol"), action="push")
+    with pytest.raises(access.AccessDenied, match="sign in with Hugging Face"):
+        access.require_admin(request, None, action="push")
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_rate_limiter_counts_a_sliding_minute_per_key():
+    clock = Clock()
+    limiter = access.RateLimiter(window_s=60, clock=clock)
+    limiter.take("a", 2)
+    clock.now += 30
+    limiter.take("a", 2)
+    limiter.take("b", 2)  # another caller has its own count
+    with pytest.raises(access.RateLimited, match="at most 2 answers a minute.*try again in 30 s") as limited:
+        limiter.take("a", 2)
+    assert (limited.value.limit, limited.value.retry_after) == (2, 30)
+    clock.now += 30  # the first answer left the window
+    limiter.take("a", 2)
+
+
+class Caller:  # what a gr.Request carries: headers, the client's address, a user under password sign-in
+    def __init__(self, host="10.0.0.1", forwarded=None, username=None):
+        self.headers = {"x-forwarded-for": forwarded} if forwarded else {}
+        self.client = type("Client", (), {"host": host})()
+        self.username = username
+
+
+def test_guests_on_a_shared_deployment_get_capped_answers_at_a_limited_rate(monkeypatch):
+    for name, value in {**ON_SPACE, "STUDIO_ADMINS": "alice", "STUDIO_PLAYGROUND_PER_MINUTE": "2",
+                        "STUDIO_PLAYGROUND_MAX_TOKENS": "64"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(access, "_playground", access.RateLimiter())
+    access.configure("0.0.0.0")
+    guest = Caller(host="10.0.0.9", forwarded="6.6.6.6, 203.0.113.7")  # the proxy added the last address
+    assert access.caller_address(guest) == "203.0.113.7"
+    assert [access.playground_tokens(512, guest), access.playground_tokens(32, guest)] == [64, 32]
+    with pytest.raises(access.RateLimited):
+        access.playground_tokens(32, Caller(host="10.0.0.8", forwarded="1.2.3.4, 203.0.113.7"))  # forged prefix
+    assert access.playground_tokens(32, Caller(forwarded="203.0.113.8")) == 32  # another guest
+    for _ in range(5):  # the admin: no cap, no count
+        assert access.playground_tokens(512, Caller(), oauth_profile("alice")) == 512
+    for _ in range(2):  # a signed-in user who is no admin is counted by name, wherever they come from
+        assert access.playground_tokens(512, Caller(host="10.0.0.5"), oauth_profile("carol")) == 64
+    with pytest.raises(access.RateLimited):
+        access.playground_tokens(512, Caller(host="10.0.0.6"), oauth_profile("Carol"))
+
+
+def test_locally_the_playground_has_no_limits(monkeypatch):
+    monkeypatch.setenv("STUDIO_PLAYGROUND_PER_MINUTE", "1")
+    monkeypatch.setattr(access, "_playground", access.RateLimiter())
+    access.configure("127.0.0.1")
+    assert [access.playground_tokens(512, Caller(host="127.0.0.1")) for _ in range(3)] == [512] * 3
+    assert access.caller_address(Caller(host="127.0.0.1", forwarded="9.9.9.9")) == "127.0.0.1"  # not a Space
+
+
+def test_bad_limits_are_clear_errors(monkeypatch):
+    from studio.settings import load_settings
+
+    monkeypatch.setenv("STUDIO_PLAYGROUND_PER_MINUTE", "many")
+    with pytest.raises(StudioError, match="STUDIO_PLAYGROUND_PER_MINUTE must be a whole number of at least 1"):
+        load_settings()
 
 
 # --- over HTTP, through Gradio's own client ------------------------------------------------------------
@@ -149,3 +238,28 @@ def test_with_passwords_only_the_listed_admins_may_start_training(monkeypatch, s
         Client(url, auth=("bob", "pw-bob"), verbose=False).predict("book-r16", api_name="/start_training")
     with pytest.raises(AuthenticationError):  # and without a password, Gradio lets nobody in at all
         Client(url, verbose=False)
+
+
+def test_the_real_apps_training_and_deleting_endpoints_refuse_a_user_who_is_no_admin(monkeypatch):
+    """Gradio's API is callable without the UI: each protected handler of the studio itself checks (here
+    under password sign-in; under OAuth the same `require_admin` reads the profile instead)."""
+    from gradio_client import Client
+
+    from tests.app_support import served_app
+
+    for name, value in PASSWORDS.items():
+        monkeypatch.setenv(name, value)
+    access.configure("0.0.0.0")
+    calls = {"/train_start": ("ds-x", "", "smollm2-135m-instruct"), "/train_cancel": ("",),
+             "/leaderboard_reproduce": ("some-run",), "/leaderboard_delete": ("some-run", True)}
+    with served_app(auth=access.password_logins()) as url:
+        client = Client(url, auth=("bob", "pw-bob"), verbose=False, headers={"Accept-Language": "en-US"})
+        for endpoint, args in calls.items():
+            inputs = [*args, *[None] * (_input_count(client, endpoint) - len(args))]
+            with pytest.raises(Exception, match="only the studio's admins may") as refused:
+                client.predict(*inputs, api_name=endpoint)
+            assert "Traceback" not in str(refused.value), endpoint
+
+
+def _input_count(client, endpoint: str) -> int:
+    return len(client.view_api(print_info=False, return_format="dict")["named_endpoints"][endpoint]["parameters"])

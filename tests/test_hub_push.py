@@ -145,6 +145,21 @@ def test_a_name_taken_by_another_owner_is_refused_but_organisations_work(hub, so
     assert push_run(source, f"{LAB}/book-r16").repo_id == f"{LAB}/book-r16"
 
 
+def test_an_existing_repo_the_studio_did_not_push_is_never_overwritten(hub, source):
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    api = HfApi(endpoint=hub.endpoint, token=os.environ["HF_TOKEN"])
+    api.create_repo(f"{ALICE}/empty")  # created by hand, still empty: the studio may fill it
+    assert push_run(source, "empty").changed
+    api.create_repo(f"{ALICE}/mine")
+    api.create_commit(f"{ALICE}/mine", [CommitOperationAdd("README.md", b"# my model\n"),
+                                         CommitOperationAdd("model.safetensors", b"weights")],
+                      commit_message="mine")
+    with pytest.raises(StudioError, match=f"the name {ALICE}/mine is taken: .* choose another name"):
+        push_run(source, "mine")
+    assert hub.repo(f"{ALICE}/mine").head.files["model.safetensors"] == b"weights"
+
+
 def test_the_repo_name_is_suggested_from_the_run(hub, source):
     assert suggest_repo_name("book r16/a32 #1") == "book-r16-a32-1"
     assert push_run(source).repo_id == f"{ALICE}/book-r16-a32-1"

@@ -97,6 +97,14 @@ def test_deploy_creates_the_space_sets_its_secrets_and_uploads_the_project(hub, 
     assert order.index("secrets") < order.index("main") < order.index("hardware")  # secrets before the build
 
 
+def test_the_space_mirrors_its_results_where_this_studio_does(hub, project, monkeypatch):
+    monkeypatch.setenv("STUDIO_RESULTS_REPO", f"{ALICE}/studio-results")
+    monkeypatch.setenv("STUDIO_ADMINS", "alice,carol")
+    deploy_space("studio", root=project)
+    assert hub.repo(f"{ALICE}/studio", "space").variables == {
+        "STUDIO_ADMINS": "alice,carol", "STUDIO_RESULTS_REPO": f"{ALICE}/studio-results"}
+
+
 def test_deploying_again_sends_only_the_difference_and_drops_removed_files(hub, project):
     from huggingface_hub import CommitOperationAdd, HfApi
 

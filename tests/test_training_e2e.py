@@ -18,7 +18,7 @@ from studio.training.monitor import find_job
 from tests.training_fixtures.support import tiny_dataset
 
 SECRET = "hf_studioTestTokenThatMustNeverBeWritten"
-TINY = ["--config", "cpu-lora", "--set", "block_size=64", "--set", "lora_r=4", "--set", "lora_alpha=8"]
+TINY = ["--config", "cpu-lora", "--set", "block_size=256", "--set", "lora_r=4", "--set", "lora_alpha=8"]
 
 
 def train(*args: str) -> subprocess.CompletedProcess:

@@ -3,10 +3,14 @@ YAML preview explains bad values, a started job runs in the app's worker thread,
 progress and loss curve from the registry (what a reloaded page sees), and cancel stops a running job."""
 
 import socket
+from contextlib import closing
 
 import pytest
 from gradio_client import Client
 
+from studio.settings import load_settings
+from studio.training import list_runs
+from studio.training.jobs import list_jobs, open_registry
 from studio.ui.app import build_app
 from studio.ui.train import FORM_FIELDS
 from tests.training_fixtures.support import fake_autotrain, fake_python, wait_for  # noqa: F401
@@ -82,3 +86,25 @@ def test_bad_values_are_refused_with_a_message(client, fake_autotrain):
                        api_name="/train_start")
     with pytest.raises(Exception, match="Choose the training data"):
         client.predict("", "", *form(client, fake_autotrain), api_name="/train_start")
+
+
+def test_a_2x2_sweep_started_in_the_tab_queues_four_jobs_that_run_one_after_another(client, fake_autotrain,
+                                                                                     monkeypatch):
+    monkeypatch.setenv("FAKE_TRAINER_STEPS", "2")
+    grid = "lora_r: [8, 16]\nlora_alpha: [16, 32]\n"
+    status = client.predict(str(fake_autotrain["data"]), grid, *form(client, fake_autotrain, block_size=64),
+                            api_name="/train_start")
+    assert status.startswith("Queued 4 job(s)")
+
+    def all_done():
+        queue = client.predict("", api_name="/train_refresh")[1]["data"]
+        return len(queue) == 4 and all(row[2] == "succeeded" for row in queue) and queue
+
+    wait_for(all_done, timeout=120, every=0.5)
+    settings = load_settings()
+    with closing(open_registry(settings)) as db:
+        jobs = sorted(list_jobs(db, settings), key=lambda job: job.id)
+    assert [(job.config.lora_r, job.config.lora_alpha) for job in jobs] == [(8, 16), (8, 32), (16, 16), (16, 32)]
+    for earlier, later in zip(jobs, jobs[1:]):
+        assert later.started_at >= earlier.finished_at  # one trainer at a time, oldest first
+    assert {run.name for run in list_runs()} == {job.run_name for job in jobs}

@@ -1,18 +1,23 @@
 """The Data tab over real HTTP (Gradio's own client): the bundled sample loads with its report and counts, a
 saved version shows in the list and the registry, an upload is mapped and split at random, token lengths
-are counted, and bad uploads get a clear message instead of a traceback."""
+are counted, bad uploads get a clear message instead of a traceback, and the judge filter estimates, runs
+(against the OpenAI stand-in), refuses anonymous callers on a shared deployment and explains a bad judge."""
 
 import re
 import socket
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 from gradio_client import Client, handle_file
 
-from studio.data import get_version
+from evaluation.testing.openai_standin import OpenAIStandin
+from studio import access
+from studio.data import PrepareOptions, get_version, list_versions, prepare_dataset
 from studio.ui.app import build_app
 from tests.data_fixtures import BOOK_DDL, install_sample, write_hub_standin
+from tests.test_data_judge_filter import WRONG, fair_judge, write_rows
 
 NO_MAPPING = ("",) * 5  # db_id, context, question, answer, difficulty
 SAMPLE = ("sample", None, "", "", "", *NO_MAPPING)  # source kind, upload, hub id, config, split, mapping
@@ -163,3 +168,87 @@ def test_steps_out_of_order_say_what_to_do_in_korean(studio_home):
             client.predict(*BOOK_SPLIT, 1.0, 42, True, "", api_name="/data_save")
         with pytest.raises(Exception, match="먼저 ‘불러와 검증’으로 데이터를"):
             client.predict("smollm2-135m-instruct", 1024, api_name="/data_tokens")
+        with pytest.raises(Exception, match="판정 모델 이름을 입력하세요"):
+            client.predict("ds-000000000000", " ", "", "", api_name="/data_judge_estimate")
+
+
+# --- the judge filter (the book's GPT filter) against the OpenAI stand-in ------------------------------
+
+TYPED_KEY = "sk-typed-for-this-session-only"
+
+
+@pytest.fixture
+def judged(studio_home, tmp_path, monkeypatch):
+    """A tiny prepared version (two of its five training rows have a wrong SQL), the stand-in judge, the app;
+    no OPENAI_API_KEY, so the key typed in the tab is the one that reaches the judge."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    version = prepare_dataset(str(write_rows(tmp_path)), PrepareOptions(name="tiny"))
+    with fair_judge() as standin, _running_client() as client:
+        yield SimpleNamespace(client=client, standin=standin, version=version, home=studio_home)
+
+
+def _judge_inputs(judged, key=TYPED_KEY, base_url=None):
+    return judged.version.id, "gpt-4o-mini", base_url or judged.standin.base_url, key
+
+
+def test_the_judge_filter_shows_the_cost_first_then_drops_the_rejected_rows(judged):
+    estimate = judged.client.predict(*_judge_inputs(judged), api_name="/data_judge_estimate")
+    assert estimate.startswith(f"**{judged.version.id}** has 5 training rows: 5 judge requests (0 cached),")
+    assert re.search(r"about \$0\.000\d+\. ‘Judge and filter’ is now open", estimate)
+    assert judged.standin.count() == 0  # an estimate asks nothing
+
+    message, table, picker = judged.client.predict(*_judge_inputs(judged), api_name="/data_judge_filter")
+    new_id = re.search(r"New version \*\*(ds-[0-9a-f]{12})\*\*", message).group(1)
+    assert message.startswith("✅ Dropped **2 of 5 rows** the judge read (0 kept because the judge could")
+    assert ": 3 training rows, 1 evaluation rows." in message
+    assert table["data"][0][:2] == [new_id, "tiny-judged"] and new_id in [c[0] for c in picker["choices"]]
+    filtered = get_version(new_id)
+    assert filtered.train_rows == 3 and WRONG not in filtered.train_frame()["question"].str.cat()
+    assert judged.standin.count() == 5
+    assert {r.authorization for r in judged.standin.requests} == {f"Bearer {TYPED_KEY}"}
+    stored = [p.read_bytes() for p in judged.home.rglob("*") if p.is_file()]
+    assert not any(TYPED_KEY.encode() in data for data in stored)  # the typed key is never written
+
+    again = judged.client.predict(*_judge_inputs(judged), api_name="/data_judge_estimate")
+    assert "0 judge requests (5 cached)" in again and "about $0.0000." in again  # verdicts are cached
+
+
+def test_an_anonymous_caller_may_not_spend_judge_credits_on_a_shared_deployment(judged, monkeypatch):
+    on_space = {"SPACE_ID": "alice/studio", "OAUTH_CLIENT_ID": "id", "STUDIO_ADMINS": "alice"}
+    for name, value in on_space.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(access, "_policy", None)  # restored after the test
+    access.configure("0.0.0.0")
+    with pytest.raises(Exception, match="only the studio's admins may spend judge credits.*sign in") as no:
+        judged.client.predict(*_judge_inputs(judged), api_name="/data_judge_filter")
+    assert "Traceback" not in str(no.value)
+    assert judged.standin.count() == 0 and [v.id for v in list_versions()] == [judged.version.id]
+
+
+class KeyCheckingStandin(OpenAIStandin):
+    """The stand-in, answering 401 like OpenAI (the message quotes the key) to any key but one."""
+
+    def complete(self, body: dict, api_key: str = "") -> tuple[int, dict]:
+        if api_key != TYPED_KEY:
+            return 401, {"error": {"message": f"Incorrect API key provided: {api_key}",
+                                   "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}
+        return super().complete(body, api_key)
+
+
+def test_a_bad_key_or_an_unreachable_judge_gets_a_clear_message_and_saves_nothing(judged):
+    wrong_key = "sk-wrong-key-0123456789"
+    with KeyCheckingStandin() as strict:
+        with pytest.raises(Exception) as refused:
+            judged.client.predict(*_judge_inputs(judged, wrong_key, strict.base_url),
+                                  api_name="/data_judge_filter")
+        assert strict.count() == 1  # the first row's failure stops the run
+    message = str(refused.value)
+    assert "the judge could not answer (HTTP 401: Incorrect API key provided:" in message
+    assert "check the judge model, the base URL and the API key; no data set was saved" in message
+    assert wrong_key not in message and "Traceback" not in message
+
+    nobody = f"http://127.0.0.1:{_free_port()}/v1"  # nothing listens there
+    with pytest.raises(Exception, match=r"the judge could not answer \(APIConnectionError: Connection error"):
+        judged.client.predict(*_judge_inputs(judged, base_url=nobody), api_name="/data_judge_filter")
+    assert [v.id for v in list_versions()] == [judged.version.id]

@@ -1,4 +1,5 @@
-"""`python -m studio eval`: generate with runs (and base models), score, store for the leaderboard."""
+"""`python -m studio eval`: generate with runs, Hub adapters and base models, score, store for the leaderboard
+(and mirror it to STUDIO_RESULTS_REPO when that is set)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from studio.evaluate import (
     eval_set_from_version,
     estimate_judge_cost,
     evaluate,
+    hub_candidate,
     open_judge,
     run_candidate,
 )
@@ -24,6 +26,8 @@ from studio.settings import load_settings
 def register(subparsers) -> None:
     parser = subparsers.add_parser("eval", help="evaluate runs and base models on a held-out set")
     parser.add_argument("--run", action="append", default=[], help="a run name (repeat for several)")
+    parser.add_argument("--hub", action="append", default=[], metavar="REPO",
+                        help="a LoRA adapter (or merged model) on the Hub, owner/name; downloaded once (repeatable)")
     parser.add_argument("--base", action="append", default=[], help="a base model evaluated alone (repeatable)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", help="a prepared data set version: its held-out split is evaluated")
@@ -41,9 +45,10 @@ def register(subparsers) -> None:
 
 def run_eval(args) -> int:
     settings = load_settings()
-    candidates = [run_candidate(name, settings) for name in args.run] + [base_candidate(m) for m in args.base]
+    candidates = ([run_candidate(name, settings) for name in args.run]
+                  + [hub_candidate(repo, settings) for repo in args.hub] + [base_candidate(m) for m in args.base])
     if not candidates:
-        raise StudioError("nothing to evaluate: give --run RUN and/or --base MODEL")
+        raise StudioError("nothing to evaluate: give --run RUN, --hub REPO and/or --base MODEL")
     eval_set = eval_set_from_version(args.dataset, settings) if args.dataset else eval_set_from_file(args.file, args.db_dir)
     options = EvalOptions(mode=args.mode, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
                           limit=args.limit, judge_model=args.judge_model, judge_base_url=args.judge_base_url)
@@ -59,7 +64,16 @@ def run_eval(args) -> int:
         print(json.dumps({"evaluation": result.id, "candidate": candidate.label, "eval_set": eval_set.label,
                           "generated": result.new_generations, "generate_seconds": round(result.generate_seconds, 1),
                           **summary}, ensure_ascii=False))
+    _mirror(settings)
     return 0
+
+
+def _mirror(settings) -> None:
+    from studio.hub import push_results_now
+
+    if settings.results_repo and push_results_now(settings) is None:
+        print(f"warning: the results could not be mirrored to {settings.results_repo} (see above); they are "
+              "stored here and go with the next push", file=sys.stderr)
 
 
 def _print_progress(stage: str, done: int, total: int) -> None:

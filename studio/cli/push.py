@@ -24,28 +24,19 @@ def register(subparsers) -> None:
 
 
 def push(args) -> int:
-    from studio.hub import push_run
+    from studio.hub import push_registered_run, push_results_now, push_run
 
     evaluation = _read_json(args.eval) if args.eval else None
-    source = _run_source(args.run, evaluation) if args.run else _adapter_source(args, evaluation)
-    result = push_run(source, args.repo, private=not args.public, merged=args.merged)
+    options = {"private": not args.public, "merged": args.merged}
     if args.run:
-        from studio.training.runs import record_hub_push
-
-        record_hub_push(source.name, result.url, result.commit)
+        result = push_registered_run(args.run, args.repo, evaluation=evaluation, **options)
+        push_results_now()  # the leaderboard links the run's repo now; a failure there is only logged
+    else:
+        result = push_run(_adapter_source(args, evaluation), args.repo, **options)
     print(f"{'pushed to' if result.changed else 'already up to date:'} {result.url}")
     print(json.dumps({"repo": result.repo_id, "url": result.url, "commit": result.commit,
                       "changed": result.changed}))
     return 0
-
-
-def _run_source(run_ref: str, evaluation):
-    from studio.evaluate import latest_summary
-    from studio.hub import source_from_run
-    from studio.training.runs import get_run
-
-    run = get_run(run_ref)
-    return source_from_run(run, evaluation or latest_summary(run.name))
 
 
 def _adapter_source(args, evaluation):

@@ -2,7 +2,10 @@
 
     from studio.hub import push_run, source_from_run
     result = push_run(source_from_run(run, evaluation=summary.to_dict()), "alice/text2sql-lora")
-    result.url, result.commit        # record them with the run
+    result.url, result.commit        # record them with the run (push_registered_run does both)
+
+With STUDIO_RESULTS_REPO set, the leaderboard's records are mirrored to that data set repo and imported back
+at start (studio.hub.results), so a restarted Space or another machine sees the same results.
 
 Loading an adapter or a merged model back by repo id lives in studio.models (`resolve_adapter`,
 `resolve_model`). Every function takes the endpoint and token from the settings (HF_ENDPOINT, HF_TOKEN)
@@ -11,10 +14,20 @@ and raises StudioError with a message for people when the Hub says no or cannot 
 
 from studio.hub.client import HubSession, PushResult, connect
 from studio.hub.mirror import pull_records, push_records
-from studio.hub.push import PushSource, push_run, source_from_run, suggest_repo_name
+from studio.hub.push import PushSource, push_registered_run, push_run, source_from_run, suggest_repo_name
+from studio.hub.results import (
+    ResultsMirror,
+    notify_results_changed,
+    pull_results,
+    push_results,
+    push_results_now,
+    start_results_mirror,
+)
 from studio.hub.space import DeployResult, deploy_space, space_files
 
 __all__ = [
-    "DeployResult", "HubSession", "PushResult", "PushSource", "connect", "deploy_space", "pull_records",
-    "push_records", "push_run", "source_from_run", "space_files", "suggest_repo_name",
+    "DeployResult", "HubSession", "PushResult", "PushSource", "ResultsMirror", "connect", "deploy_space",
+    "notify_results_changed", "pull_records", "pull_results", "push_records", "push_registered_run",
+    "push_results", "push_results_now", "push_run", "source_from_run", "space_files", "start_results_mirror",
+    "suggest_repo_name",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 from studio.models import BUILTIN_MODELS, COMPLETE_MARKER, HUB_ID
 
 TAGS = ["text2sql", "korean", "autotrain", "lora"]
+STUDIO_NAME = "Text2SQL LoRA Studio"  # every card names the studio: a repo whose card does not, it did not make
 
 TEMPLATE = """\
 ---
@@ -23,7 +24,7 @@ TEMPLATE = """\
 
 {{ kind }} for [{{ base_model }}]({{ base_url }}) that writes SQL from Korean questions (한국어 질문 → SQL), \
 fine-tuned with LoRA through [AutoTrain](https://github.com/huggingface/autotrain-advanced) in \
-Text2SQL LoRA Studio, following chapter 6 of *LLM을 활용한 실전 AI 애플리케이션 개발*.
+{{ studio }}, following chapter 6 of *LLM을 활용한 실전 AI 애플리케이션 개발*.
 
 ## Prompt
 
@@ -124,6 +125,7 @@ def model_card(
         data,
         template_str=TEMPLATE,
         title=title,
+        studio=STUDIO_NAME,
         kind="A full model (LoRA merged, fp16)" if merged else "A LoRA adapter",
         base_model=base_id or base_model,
         base_url=f"https://huggingface.co/{base_id}" if base_id else "#",

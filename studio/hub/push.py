@@ -17,8 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import StudioError
-from studio.hub.card import hub_base_model, model_card
-from studio.hub.client import Content, PushResult, commit_files, connect, ensure_repo, matches_any
+from studio.hub.card import STUDIO_NAME, hub_base_model, model_card
+from studio.hub.client import (
+    Content,
+    HubSession,
+    PushResult,
+    commit_files,
+    connect,
+    ensure_repo,
+    hub_errors,
+    matches_any,
+)
 from studio.models import resolve_model
 from studio.prompts import BOOK_TEMPLATE
 from studio.settings import Secret, Settings, load_settings
@@ -80,11 +89,35 @@ def push_run(
     session = connect(settings, token)
     repo_id = session.full_repo_id(repo or suggest_repo_name(source.name))
     session.check_owner(repo_id)
+    _refuse_foreign_repo(session, repo_id, settings)
     weights = _model_files(_merged_model(source, settings)) if merged else _adapter_files(source)
     files = {**weights, **_documents(source, repo_id, merged)}
     ensure_repo(session, repo_id, private=private)
     return commit_files(session, repo_id, files, message=f"Push {source.name} from Text2SQL LoRA Studio",
                         stale=MANAGED)
+
+
+def push_registered_run(
+    run_ref: str,
+    repo: str | None = None,
+    *,
+    private: bool = True,
+    merged: bool = False,
+    evaluation: Mapping[str, Any] | None = None,
+    settings: Settings | None = None,
+    token: Secret | None = None,
+) -> PushResult:
+    """Push a run of the registry (its latest evaluation on the card unless `evaluation` is given) and record
+    the repo and commit with the run. The run is changed only once the push succeeded, so a failed push
+    leaves it as it was and can simply be retried."""
+    from studio.evaluate import latest_summary
+    from studio.training.runs import get_run, record_hub_push
+
+    run = get_run(run_ref, settings)
+    source = source_from_run(run, evaluation or latest_summary(run.name, settings), settings)
+    result = push_run(source, repo, private=private, merged=merged, settings=settings, token=token)
+    record_hub_push(run.name, result.url, result.commit, settings)
+    return result
 
 
 def source_from_run(run, evaluation: Mapping[str, Any] | None = None,
@@ -115,6 +148,26 @@ def source_from_run(run, evaluation: Mapping[str, Any] | None = None,
 
 
 # --- files --------------------------------------------------------------------------------------------
+
+
+def _refuse_foreign_repo(session: HubSession, repo_id: str, settings: Settings) -> None:
+    """An existing repo of that name that the studio did not push is someone's work: a push would replace
+    its weights and card. Refuse (the name is taken) unless it is empty or its card says the studio made
+    it."""
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    api = session.api
+    with hub_errors(f"checking {repo_id}", session.endpoint, repo_id):
+        try:
+            info = api.repo_info(repo_id)
+        except RepositoryNotFoundError:
+            return  # a new name
+        files = {sibling.rfilename for sibling in info.siblings or []} - {".gitattributes"}
+        card = api.hf_hub_download(repo_id, "README.md", revision=info.sha,
+                                   cache_dir=settings.home / "cache" / "hub") if "README.md" in files else None
+    if files and (card is None or STUDIO_NAME not in Path(card).read_text(encoding="utf-8", errors="replace")):
+        raise StudioError(f"the name {repo_id} is taken: that repo exists and was not pushed from the studio, "
+                          "so a push would replace its files; choose another name")
 
 
 def _check_folder(source: PushSource) -> None:

@@ -67,6 +67,8 @@ def deploy_space(
     variables = {"STUDIO_ADMINS": ",".join(settings.admins) or session.user}
     if settings.openai_base_url:
         variables["OPENAI_BASE_URL"] = settings.openai_base_url
+    if settings.results_repo:  # the Space mirrors its leaderboard where this studio does
+        variables["STUDIO_RESULTS_REPO"] = settings.results_repo
     api = session.api
     with hub_errors(f"configuring the Space {space_id}", session.endpoint, space_id):
         for key, secret in secrets.items():  # before the upload, so the first build already has them

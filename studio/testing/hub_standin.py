@@ -3,8 +3,11 @@
 The Hub cannot be reached from development machines and no emulator on PyPI works with huggingface_hub 2.x,
 so this server answers the part of the API the studio uses, the way the Hub does: whoami, repo creation,
 preupload + NDJSON commit (every file "regular", sent inline), repo info, the file tree, downloads
-(`resolve`), and a Space's secrets, variables and hardware. Like the Hub it checks tokens: an unknown token gets 401,
-a read token or another user's namespace 403, and a private repo is invisible (404) to anyone else.
+(`resolve`), repo deletion, and a Space's secrets, variables, hardware, sleep time, runtime stage, pause
+and restart. A Space's stage moves only when a test says so (`set_space_stage`), and `put_files` commits
+what a job on a Space would push, so a test can play the Space's part. Like the Hub it checks tokens: an
+unknown token gets 401, a read token or another user's namespace 403, and a private repo is invisible (404)
+to anyone else.
 Every request is recorded (method, path, user, JSON body) for tests to assert on.
 
     with HubStandin() as hub:
@@ -67,6 +70,9 @@ class StoredRepo:
     hardware: str | None = None
     secrets: dict[str, str] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
+    stage: str = "BUILDING"  # a Space's runtime stage; tests move it (set_space_stage) as the Hub would
+    error_message: str | None = None  # the Hub's errorMessage for BUILD_ERROR / RUNTIME_ERROR
+    sleep_time: int | None = None
 
     @property
     def namespace(self) -> str:
@@ -127,6 +133,28 @@ class HubStandin(LocalServer):
 
     def calls(self, method: str, path_part: str = "") -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and path_part in r.path]
+
+    # --- what happens on the Hub without a client call (tests drive it) -----------------------------
+
+    def set_space_stage(self, space_id: str, stage: str, error: str | None = None) -> None:
+        """Move a Space to `stage` (RUNNING, RUNTIME_ERROR, PAUSED, ...) as its build and app would; `error`
+        is the Hub's errorMessage for a failed build or run."""
+        with self._lock:
+            repo = self.repo(space_id, "space")
+            repo.stage, repo.error_message = stage, error
+
+    def put_files(self, repo_id: str, files: dict[str, bytes], *, repo_type: str = "model",
+                  private: bool = True, title: str = "Upload folder using huggingface_hub") -> str:
+        """Commit `files`, creating the repo if needed, the way a job on a Space pushes its result
+        (AutoTrain: create_repo(private=True, exist_ok=True), then upload_folder). Returns the commit id."""
+        with self._lock:
+            repo = self.repos.get((repo_type, repo_id))
+            if repo is None:
+                first = _commit(None, "initial commit", {".gitattributes": GITATTRIBUTES})
+                repo = self.repos[(repo_type, repo_id)] = StoredRepo(repo_type, repo_id, private, [first])
+            commit = _commit(repo.head.oid, title, {**repo.head.files, **files}, tuple(sorted(files)))
+            repo.commits.append(commit)
+        return commit.oid
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
@@ -221,8 +249,18 @@ class HubStandin(LocalServer):
 
     @staticmethod
     def runtime(repo: StoredRepo) -> dict:
-        return {"stage": "BUILDING", "hardware": {"current": None, "requested": repo.hardware},
-                "storage": None, "gcTimeout": None}
+        current = repo.hardware if repo.stage.startswith("RUNNING") else None  # the Hub's: only while it runs
+        runtime = {"stage": repo.stage, "hardware": {"current": current, "requested": repo.hardware},
+                   "storage": None, "gcTimeout": repo.sleep_time}
+        return {**runtime, "errorMessage": repo.error_message} if repo.error_message else runtime
+
+    def _update_space(self, space_id: str, request: Request, **changes) -> dict:
+        """The owner changes a Space (sleep time, pause, restart); the answer is its runtime, as on the Hub."""
+        repo = self._writable("space", space_id, self._user(request))
+        with self._lock:
+            for key, value in changes.items():
+                setattr(repo, key, value)
+        return self.runtime(repo)
 
     def tree(self, repo: StoredRepo, revision: str, prefix: str) -> list[dict]:
         files = self._commit_at(repo, revision).files
@@ -316,6 +354,43 @@ class HubStandin(LocalServer):
             repo = self._writable("space", f"{owner}/{name}", self._user(request))
             repo.hardware = (await request.json())["flavor"]
             return self.runtime(repo)
+
+        @app.get("/api/spaces/{owner}/{name}/runtime")
+        async def space_runtime(owner: str, name: str, request: Request):
+            return self.runtime(self._readable("space", f"{owner}/{name}", self._user(request)))
+
+        @app.post("/api/spaces/{owner}/{name}/sleeptime")
+        async def space_sleep_time(owner: str, name: str, request: Request):
+            seconds = (await request.json())["seconds"]
+            return self._update_space(f"{owner}/{name}", request, sleep_time=seconds)
+
+        @app.post("/api/spaces/{owner}/{name}/pause")
+        async def pause_space(owner: str, name: str, request: Request):
+            return self._update_space(f"{owner}/{name}", request, stage="PAUSED", error_message=None)
+
+        @app.post("/api/spaces/{owner}/{name}/restart")
+        async def restart_space(owner: str, name: str, request: Request):
+            # The Hub rebuilds the Space, then starts it.
+            return self._update_space(f"{owner}/{name}", request, stage="BUILDING", error_message=None)
+
+        @app.delete("/api/repos/delete")
+        async def delete_repo(request: Request):
+            body, user = await request.json(), self._user(request)
+            namespace = body.get("organization") or (user.name if user else "")
+            repo = self._writable(body.get("type") or "model", f"{namespace}/{body['name']}", user)
+            with self._lock:
+                del self.repos[(repo.repo_type, repo.repo_id)]
+            return {}
+
+        @app.post("/_standin/spaces/{owner}/{name}/stage")
+        async def drive_space_stage(owner: str, name: str, request: Request):
+            # Not the Hub's API: moves a Space's stage when the stand-in runs alone (tests in the same
+            # process call set_space_stage).
+            if ("space", f"{owner}/{name}") not in self.repos:
+                raise HubError(404, "Repository not found", "RepoNotFound")
+            body = await request.json()
+            self.set_space_stage(f"{owner}/{name}", body["stage"], body.get("error"))
+            return self.runtime(self.repo(f"{owner}/{name}", "space"))
 
         @app.api_route("/{owner}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
         async def resolve_model(owner: str, name: str, revision: str, path: str, request: Request):

@@ -25,6 +25,22 @@ QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, INTERRUPTED = (
     "queued", "running", "succeeded", "failed", "cancelled", "interrupted")
 ACTIVE = (QUEUED, RUNNING)
 FINISHED = (SUCCEEDED, FAILED, CANCELLED, INTERRUPTED)
+LAUNCHING = "LAUNCHING"  # a Space job's remote stage while the studio sets up its repos and Space
+
+
+@dataclass(frozen=True)
+class Remote:
+    """Where a job that trains on a Hugging Face Space lives on the Hub (studio.training.spaces_backend)."""
+
+    space_id: str  # runs AutoTrain's `autotrain api`, as AutoTrain's own spaces-* backends do
+    model_repo: str  # AutoTrain pushes the adapter here when training ends
+    dataset_repo: str  # the job's train.csv
+    baseline: str | None  # the model repo's commit before launch ("" if it did not exist); None: not launched
+    stage: str | None  # the last stage seen: LAUNCHING, LAUNCHED, then the Space's (BUILDING, RUNNING, ...)
+
+    @property
+    def launched(self) -> bool:
+        return self.baseline is not None and self.stage not in (None, LAUNCHING)
 
 
 @dataclass(frozen=True)
@@ -36,7 +52,7 @@ class Job:
     dataset_ref: str
     dataset_version: str | None
     train_rows: int
-    model_path: Path
+    model_path: Path  # the local base model folder; for a job on a Space, the Hub id the Space loads
     loss_scale: float
     folder: Path
     sweep: str | None
@@ -48,6 +64,7 @@ class Job:
     created_at: str
     started_at: str | None
     finished_at: str | None
+    remote: Remote | None = None  # set for jobs on a Space backend
 
     # The job folder: config.yml (for `autotrain --config`), training_params.json (what the runner passes),
     # data/train.csv, train.log, and AutoTrain's output folder <name>/ with the adapter.
@@ -116,7 +133,16 @@ def _job(row: sqlite3.Row, settings: Settings) -> Job:
         folder=jobs_dir(settings) / row["name"], sweep=row["sweep"], host=row["host"], pid=row["pid"],
         cancel_requested=bool(row["cancel_requested"]), error=row["error"], run_name=row["run_name"],
         created_at=row["created_at"], started_at=row["started_at"], finished_at=row["finished_at"],
+        remote=_remote(row),
     )
+
+
+def _remote(row: sqlite3.Row) -> Remote | None:
+    if not row["space_id"]:
+        return None
+    return Remote(space_id=row["space_id"], model_repo=row["hub_model_repo"],
+                  dataset_repo=row["hub_dataset_repo"], baseline=row["remote_baseline"],
+                  stage=row["remote_stage"])
 
 
 def insert_job(db: sqlite3.Connection, settings: Settings, *, config: TrainingConfig, dataset_ref: str,
@@ -195,3 +221,20 @@ def finish(db: sqlite3.Connection, job_id: int, status: str, error: str | None =
 
 def request_cancel(db: sqlite3.Connection, job_id: int) -> None:
     db.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", (job_id,))
+
+
+def set_remote(db: sqlite3.Connection, job_id: int, space_id: str, model_repo: str,
+               dataset_repo: str) -> None:
+    """Name a Space job's Hub repos (before anything is created there, so a restart finds them)."""
+    db.execute("UPDATE jobs SET space_id = ?, hub_model_repo = ?, hub_dataset_repo = ? WHERE id = ?",
+               (space_id, model_repo, dataset_repo, job_id))
+
+
+def set_remote_baseline(db: sqlite3.Connection, job_id: int, baseline: str) -> None:
+    """Keep the first baseline: a relaunch after a restart must not take the Space's own push for 'before'."""
+    db.execute("UPDATE jobs SET remote_baseline = COALESCE(remote_baseline, ?) WHERE id = ?",
+               (baseline, job_id))
+
+
+def set_remote_stage(db: sqlite3.Connection, job_id: int, stage: str) -> None:
+    db.execute("UPDATE jobs SET remote_stage = ? WHERE id = ?", (stage, job_id))

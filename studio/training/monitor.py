@@ -2,10 +2,12 @@
 
 State comes from the registry and the job's log file, never from a UI session: a reloaded page, a second
 browser or a shell all see the same thing. Logs are read incrementally (one follower per job and process).
+A job on a Space shows its Space's stage instead of steps and loss, which the Space does not send back.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 from studio.settings import Settings, load_settings
 from studio.training.jobs import RUNNING, Job, get_job, list_jobs, open_registry
 from studio.training.logparse import LogFollower, Progress, read_tail
+from studio.training.spaces_backend import NO_LIVE_LOSS, status_text
 from studio.training.worker import settle_orphans
 
 
@@ -26,7 +29,9 @@ class JobView:
         """One line of progress, e.g. `running · step 3/12 (25%) · loss 2.1810 · lr 1.80e-04 · 0:42 elapsed`
         (and `~1:30 left` while running)."""
         p, parts = self.progress, [self.job.status]
-        if p.total_steps:
+        if self.job.remote is not None:
+            parts.append(status_text(self.job))
+        elif p.total_steps:
             parts.append(f"step {p.step}/{p.total_steps} ({p.fraction:.0%})")
         elif self.job.status == RUNNING:
             parts.append(p.phase)
@@ -38,6 +43,8 @@ class JobView:
             parts.append(f"{clock(self.elapsed_s)} elapsed")
         if self.job.status == RUNNING and p.remaining_s is not None:
             parts.append(f"~{clock(p.remaining_s)} left")
+        if self.job.status == RUNNING and self.job.remote is not None:
+            parts.append(NO_LIVE_LOSS)
         return " · ".join(parts)
 
 
@@ -58,6 +65,8 @@ def job_view(job: Job) -> JobView:
             _FOLLOWERS[key] = LogFollower(job.log_path, job.loss_scale)
         follower = _FOLLOWERS[key]
         progress = follower.poll()
+    if job.remote is not None:  # the stage is a Space job's phase: watchers report each change
+        progress = dataclasses.replace(progress, phase=job.remote.stage or "queued")
     return JobView(job=job, progress=progress, elapsed_s=job.duration_s())
 
 

@@ -2,8 +2,11 @@
 
 Every configuration is checked before anything is queued (a sweep is queued whole or not at all): its own
 values, the machine (no quantization without a GPU), the model (block size within its context) and the
-data (a train.csv with a `text` column). Each job gets its folder at once, holding the YAML a user can take
-away and run with plain `autotrain --config`.
+data (a train.csv with a `text` column whose rows fit in the block size: studio.training.truncation). Each
+job gets its folder at once, holding the YAML a user can take away and run with plain `autotrain --config`.
+A job on a Space backend (spaces-t4-small, ...) is checked against the Hub first (a token that may write to
+hub_username's namespace, a base model the Space can download); its repos are named at once and created
+when the worker launches it (studio.training.spaces_backend).
 """
 
 from __future__ import annotations
@@ -11,20 +14,21 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 from studio.errors import StudioError
 from studio.models import resolve_model
 from studio.settings import Settings, load_settings
-from studio.training import process
-from studio.training.config import LOCAL_BACKEND, TrainingConfig, check_runnable
+from studio.training import process, spaces_backend
+from studio.training.config import TrainingConfig, check_runnable
 from studio.training.data_input import TrainingData, resolve_training_data, write_job_data
 from studio.training.environment import autotrain_env
 from studio.training.jobs import (
-    CANCELLED, QUEUED, RUNNING, Job, finish, get_job, insert_job, open_registry, request_cancel,
+    CANCELLED, QUEUED, RUNNING, Job, finish, get_job, insert_job, open_registry, request_cancel, set_remote,
 )
 from studio.training.runs import get_run
+from studio.training.truncation import BlockSizeNote, check_block_sizes
 from studio.training.worker import WorkerLock, wake
 
 
@@ -34,14 +38,24 @@ class _Checked:
     model_path: Path
 
 
+class Submitted(list):
+    """The queued jobs, in order, and `notes`: the checks' warnings (training rows a block size cuts)."""
+
+    def __init__(self, jobs: list[Job], notes: list[BlockSizeNote]):
+        super().__init__(jobs)
+        self.notes = notes
+
+
 def submit(configs: list[TrainingConfig], dataset_ref: str, settings: Settings | None = None,
-           sweep: str | None = None) -> list[Job]:
+           sweep: str | None = None) -> Submitted:
     """Check every configuration, then queue one job per configuration, in order."""
     settings = settings or load_settings()
     if not configs:
         raise StudioError("nothing to train: the configuration list is empty")
     data = resolve_training_data(dataset_ref, settings)
+    spaces_backend.preflight(configs, settings)
     checked = [_check(config, settings) for config in configs]
+    notes = check_block_sizes([(item.config, item.model_path) for item in checked], data.train_csv)
     if sweep is None and len(configs) > 1:
         sweep = f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
     env = autotrain_env(settings)
@@ -52,13 +66,14 @@ def submit(configs: list[TrainingConfig], dataset_ref: str, settings: Settings |
     finally:
         db.close()
     wake()
-    return jobs
+    return Submitted(jobs, notes)
 
 
 def _check(config: TrainingConfig, settings: Settings) -> _Checked:
-    if config.backend != LOCAL_BACKEND:
-        raise StudioError(f"backend {config.backend}: the studio runs local jobs only for now; download the "
-                          "YAML and run `autotrain --config` with HF_TOKEN set to use a Space")
+    if spaces_backend.is_space_backend(config.backend):
+        # The Space downloads the base model itself: nothing to fetch here (it may be many GB). The job's
+        # model_path is then the Hub id the Space loads.
+        return _Checked(config, Path(spaces_backend.base_model_id(config)))
     model_path = resolve_model(config.base_model, settings)
     check_runnable(config, has_gpu=autotrain_env(settings).has_gpu, model_dir=model_path)
     return _Checked(config, model_path)
@@ -77,6 +92,8 @@ def _queue(db, settings: Settings, item: _Checked, data: TrainingData, loss_scal
             folder = job.folder
             rows = _prepare_folder(job, data)
             db.execute("UPDATE jobs SET train_rows = ? WHERE id = ?", (rows, job.id))
+            if spaces_backend.is_space_backend(job.config.backend):
+                set_remote(db, job.id, *astuple(spaces_backend.targets(job.config, job.name)))
     except BaseException:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -96,7 +113,7 @@ def _prepare_folder(job: Job, data: TrainingData) -> int:
 
 
 def cancel(job_ref: int | str, settings: Settings | None = None) -> Job:
-    """Cancel a queued job, or stop a running one (its whole process group)."""
+    """Cancel a queued job, or stop a running one (its whole process group, or its Space)."""
     settings = settings or load_settings()
     db = open_registry(settings)
     try:
@@ -107,12 +124,26 @@ def cancel(job_ref: int | str, settings: Settings | None = None) -> Job:
         if job.status != RUNNING:
             raise StudioError(f"job {job.name} is {job.status}: only queued or running jobs can be cancelled")
         request_cancel(db, job.id)
-        if job.pid:
-            process.stop_group(job.pid, str(job.params_path))
-        _settle_if_orphaned(db, settings, job)
+        try:
+            _stop_trainer(job, settings)
+        finally:
+            _settle_if_orphaned(db, settings, job)
         return _after_worker_settles(db, settings, job.id)
     finally:
         db.close()
+
+
+def _stop_trainer(job: Job, settings: Settings) -> None:
+    """Stop what trains: the local process group, or the job's Space (paused at once: it bills by the
+    minute, whether or not a worker is following it)."""
+    if job.remote is not None:
+        try:
+            spaces_backend.stop(job, settings)
+        except StudioError as exc:
+            raise StudioError(f"job {job.name} is cancelled, but its Space could not be paused ({exc}); "
+                              f"pause it on the Hub: {job.remote.space_id}") from None
+    elif job.pid:
+        process.stop_group(job.pid, str(job.params_path))
 
 
 def _settle_if_orphaned(db, settings: Settings, job: Job) -> None:

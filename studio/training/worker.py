@@ -7,7 +7,8 @@ that still runs is followed to its end (training survives an app restart); one w
 marked interrupted, never left "running".
 
 A job succeeds when its artifacts exist and the log shows no failure: AutoTrain exits 0 even when training
-failed.
+failed. A job on a Space backend has no local trainer: the worker launches its Space and follows it
+(studio.training.spaces_backend); a restarted worker follows it again, since the Space trains on meanwhile.
 """
 
 from __future__ import annotations
@@ -20,15 +21,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from studio.errors import StudioError
 from studio.settings import Settings, load_settings
-from studio.training import process
+from studio.training import process, spaces_backend
 from studio.training.environment import autotrain_env
 from studio.training.jobs import (
     CANCELLED, FAILED, INTERRUPTED, RUNNING, SUCCEEDED, Job, claim_next, finish, get_job, has_active_jobs,
     jobs_dir, list_jobs, open_registry, set_pid, this_host,
 )
-from studio.training.logparse import failure_reason, parse_log
+from studio.training.logparse import Progress, failure_reason, parse_log
 from studio.training.runs import insert_run
+from studio.training.spaces_backend import FollowOptions
 
 log = logging.getLogger("studio.training")
 ADAPTER_FILE = "adapter_model.safetensors"
@@ -62,13 +65,15 @@ class WorkerLock:
 
 
 class Worker:
-    """Runs queued jobs one after another. `on_poll(job)` is called about every `poll_s` during a job."""
+    """Runs queued jobs one after another. `on_poll(job)` is called about every `poll_s` during a job.
+    `space` says how a job on a Space is followed (how often the Hub is asked, when to give up)."""
 
     def __init__(self, settings: Settings | None = None, poll_s: float = 1.0,
-                 on_poll: Callable[[Job], None] | None = None):
+                 on_poll: Callable[[Job], None] | None = None, space: FollowOptions | None = None):
         self.settings = settings or load_settings()
         self.poll_s = poll_s
         self.on_poll = on_poll
+        self.space = space or FollowOptions(poll_s=poll_s)
 
     def run(self, stop: threading.Event | None = None, until: Callable[[], bool] | None = None) -> bool:
         """Work until `stop` is set or `until()` is true (forever if neither is given).
@@ -96,13 +101,18 @@ class Worker:
         """Settle jobs a previous worker left running on this machine (call with the lock held): follow
         a trainer that still runs to its end; mark one whose process is gone interrupted."""
         for job in _running_here(db, self.settings):
-            if process.is_alive(job.pid, str(job.params_path)):
+            if job.remote is not None:  # the Space trains on without us: follow it again
+                self._execute_remote(db, job)
+            elif process.is_alive(job.pid, str(job.params_path)):
                 self._follow(db, job, None)
                 self._finalize(db, job, None)
             else:
                 _settle_gone(db, job)
 
     def _execute(self, db, job: Job) -> None:
+        if job.remote is not None:
+            self._execute_remote(db, job)
+            return
         try:
             trainer = process.spawn(self.settings, job.params_path, job.folder, job.log_path)
         except OSError as exc:
@@ -116,6 +126,24 @@ class Worker:
             log.exception("job %s", job.name)
             process.stop_group(trainer.pid, str(job.params_path), grace_s=5)
             finish(db, job.id, FAILED, f"the studio failed running the job: {type(exc).__name__}: {exc}")
+
+    def _execute_remote(self, db, job: Job) -> None:
+        """Launch the job's Space (unless done), follow it, and record the run it trained."""
+        try:
+            outcome = spaces_backend.follow(db, self.settings, job, self.space, self.on_poll)
+        except StudioError as exc:
+            finish(db, job.id, FAILED, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug here must not leave a ghost "running" job
+            log.exception("job %s", job.name)
+            finish(db, job.id, FAILED, f"the studio failed following the Space: {type(exc).__name__}: {exc}")
+            return
+        if outcome.status != SUCCEEDED:
+            finish(db, job.id, outcome.status, outcome.reason)
+            return
+        job = get_job(db, self.settings, job.id)
+        self._insert_run(db, job, Progress(), spaces_backend.run_hardware(job), spaces_backend.run_software(),
+                         hub=(outcome.url, outcome.commit))
 
     def _follow(self, db, job: Job, trainer: subprocess.Popen | None) -> None:
         """Wait for the trainer to end (our child, or one adopted from a previous worker), passing on a
@@ -154,8 +182,13 @@ class Worker:
         self._record_run(db, job, text)
 
     def _record_run(self, db, job: Job, log_text: str) -> None:
-        progress = parse_log(log_text, job.loss_scale)
         env = autotrain_env(self.settings)
+        self._insert_run(db, job, parse_log(log_text, job.loss_scale), env.hardware, env.software)
+
+    def _insert_run(self, db, job: Job, progress: Progress, hardware: dict, software: dict,
+                    hub: tuple[str, str] | None = None) -> None:
+        """Record the run and finish the job in one transaction; `hub` is where the adapter already is
+        on the Hub (its URL and commit), for a job that trained on a Space."""
         tokens_per_s = (progress.samples_per_second * job.config.block_size  # packed: a sample is a block
                         if progress.samples_per_second else None)
         with db:
@@ -168,14 +201,18 @@ class Worker:
                 train_runtime_s=progress.train_runtime_s, final_loss=progress.last_loss,
                 train_loss=progress.train_loss,
                 tokens_per_s=round(tokens_per_s, 1) if tokens_per_s else None,
-                hardware=env.hardware, software=env.software,
+                hardware=hardware, software=software,
             )
+            if hub:
+                db.execute("UPDATE runs SET hub_url = ?, hub_commit = ? WHERE name = ?", (*hub, name))
             finish(db, job.id, SUCCEEDED, run_name=name)
 
 
 def _running_here(db, settings: Settings) -> list[Job]:
-    # Another machine's running job is not ours to judge: its pid means nothing here.
-    return [job for job in list_jobs(db, settings, (RUNNING,)) if job.host in (None, this_host())]
+    # Another machine's running job is not ours to judge: its pid means nothing here. A job on a Space has
+    # no pid, and a studio on a Space gets a new host name at every restart: any worker may follow it.
+    return [job for job in list_jobs(db, settings, (RUNNING,))
+            if job.remote is not None or job.host in (None, this_host())]
 
 
 def _settle_gone(db, job: Job) -> None:
@@ -193,7 +230,7 @@ def settle_orphans(settings: Settings | None = None) -> None:
     db = open_registry(settings)
     try:
         for job in _running_here(db, settings):
-            if not process.is_alive(job.pid, str(job.params_path)):
+            if job.remote is None and not process.is_alive(job.pid, str(job.params_path)):
                 _settle_gone(db, job)
     finally:
         db.close()

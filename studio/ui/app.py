@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from studio import access
+from studio.hub import start_results_mirror
 from studio.training import ensure_background_worker
 from studio.ui import data_tab, evaluate_tab, leaderboard_tab, playground, train
 from studio.ui.i18n import I18N, t
@@ -25,8 +26,15 @@ TABS = (
 )
 
 
-def build_app() -> gr.Blocks:
+def build_app(policy: access.AccessPolicy | None = None) -> gr.Blocks:
+    """The UI; with Hugging Face sign-in (a Space with hf_oauth), a Sign in button, which also makes Gradio
+    add its OAuth routes."""
+    policy = policy or access.current_policy()
+    if policy.sign_in == access.OAUTH:
+        access.check_oauth_support()
     with gr.Blocks(title="Text2SQL LoRA Studio") as demo:
+        if policy.sign_in == access.OAUTH:
+            gr.LoginButton(elem_id="login")
         gr.Markdown("# " + t("title"))
         gr.Markdown(t("subtitle"))
         with gr.Tabs():
@@ -39,11 +47,8 @@ def build_app() -> gr.Blocks:
 
 def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
     policy = access.configure(host, share)  # refuses to expose the app without sign-in
-    demo = build_app()
-    if policy.sign_in == access.OAUTH:
-        access.check_oauth_support()
-        with demo:
-            gr.LoginButton()  # Gradio adds the Hugging Face OAuth routes when the app has this button
+    start_results_mirror()  # with STUDIO_RESULTS_REPO: import the mirrored results before the first page
+    demo = build_app(policy)
     auth = access.password_logins() if policy.sign_in == access.PASSWORD else None
     demo.queue(default_concurrency_limit=2)
     ensure_background_worker()  # queued jobs run (and interrupted ones are noticed) from start-up on

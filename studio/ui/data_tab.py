@@ -1,5 +1,6 @@
 """The Data tab: load a source (the bundled sample, an uploaded file, a Hub data set), see what validation
-kept and dropped, preview the rows and their token lengths, then split, filter and save a data set version.
+kept and dropped, preview the rows and their token lengths, then split, filter and save a data set version;
+optionally let a judge drop the training rows whose SQL does not answer the question (the book's GPT filter).
 
 The loaded rows live in the browser session's `gr.State`; all the work is done by studio.data.
 """
@@ -12,12 +13,15 @@ from types import SimpleNamespace
 import gradio as gr
 import pandas as pd
 
+from evaluation.judge import BOOK_MODEL
+from studio.access import require_admin
 from studio.data import (
     BOOK_DATASET,
     COLUMNS,
     FRACTIONS,
     PrepareOptions,
     SourceSpec,
+    list_versions,
     load_source,
     prepare_dataset,
     split_rows,
@@ -25,10 +29,13 @@ from studio.data import (
     token_stats,
     versions_table,
 )
+from studio.data.judge_filter import FILTER_TEMPLATE, estimate_filter, filter_version
 from studio.data.tokens import BLOCK_SIZES
 from studio.errors import StudioError
+from studio.evaluate import EvalOptions, open_judge
 from studio.models import list_model_choices, resolve_model
-from studio.settings import DEFAULT_MODEL
+from studio.settings import DEFAULT_MODEL, load_settings
+from studio.ui.choices import refresh_on_focus
 from studio.ui.errors import user_errors
 from studio.ui.i18n import say, t
 
@@ -52,6 +59,8 @@ def build() -> None:
     tok = _token_section()
     gr.Markdown("### " + t("data.prepare"))
     prep = _prepare_section()
+    gr.Markdown("### " + t("data.judge"))
+    judge = _judge_section()
 
     src.kind.change(lambda kind: _shown(kind, "file", "hub"), src.kind, [src.upload, src.hub],
                     api_name=False, queue=False)
@@ -75,6 +84,19 @@ def build() -> None:
                     [prep.saved, prep.versions], api_name="data_save", concurrency_limit=1,
                     concurrency_id="data-save")
     prep.refresh.click(saved_versions, None, prep.versions, api_name="data_versions")
+    _wire_judge(judge, prep.versions)
+
+
+def _wire_judge(judge: SimpleNamespace, versions_table: gr.Dataframe) -> None:
+    """Estimate first: the run button opens only once the cost of the current settings has been shown."""
+    inputs = [judge.version, judge.model, judge.url, judge.key]
+    refresh_on_focus(judge.version, _version_ids)
+    gr.on([c.input for c in inputs], lambda: gr.update(interactive=False), None, judge.run,
+          api_visibility="private", queue=False, show_progress="hidden")
+    judge.estimate.click(estimate_judge_filter, inputs, [judge.report, judge.run],
+                         api_name="data_judge_estimate")
+    judge.run.click(run_judge_filter, inputs, [judge.report, versions_table, judge.version],
+                    api_name="data_judge_filter", concurrency_limit=1, concurrency_id="data-judge")
 
 
 def _source_section() -> SimpleNamespace:
@@ -157,6 +179,30 @@ def _prepare_section() -> SimpleNamespace:
     return SimpleNamespace(split=split, holdout=holdout, eval_fraction=eval_fraction, fraction=fraction,
                            seed=seed, name=name, exec_filter=exec_filter, summary=summary, save=save,
                            saved=saved, refresh=refresh, versions=versions)
+
+
+def _judge_section() -> SimpleNamespace:
+    """A saved version, the judge (model, base URL, a key for this session only), estimate, run, report."""
+    gr.Markdown(t("data.judge_info"))
+    versions = _version_ids()
+    with gr.Row():
+        version = gr.Dropdown(versions, value=versions[0] if versions else None, allow_custom_value=True,
+                              label=t("data.judge_version"), elem_id="data-judge-version")
+        model = gr.Textbox(BOOK_MODEL, label=t("evaluate.judge_model"), elem_id="data-judge-model")
+        url = gr.Textbox(label=t("evaluate.judge_url"), placeholder="https://api.openai.com/v1",
+                         elem_id="data-judge-url")
+        key = gr.Textbox(label=t("evaluate.judge_key"), type="password", info=t("evaluate.judge_key_info"),
+                         elem_id="data-judge-key")
+    with gr.Row():
+        estimate = gr.Button(t("data.judge_estimate"), elem_id="data-judge-estimate")
+        run = gr.Button(t("data.judge_run"), variant="primary", interactive=False, elem_id="data-judge-run")
+    report = gr.Markdown(elem_id="data-judge-report")
+    return SimpleNamespace(version=version, model=model, url=url, key=key, estimate=estimate, run=run,
+                           report=report)
+
+
+def _version_ids() -> list[str]:
+    return [version.id for version in list_versions()]
 
 
 def _shown(choice: str, *options: str) -> tuple:
@@ -290,3 +336,47 @@ def save_version(loaded, split: str, holdout: str, eval_fraction: float, fractio
 @user_errors
 def saved_versions() -> pd.DataFrame:
     return versions_table()
+
+
+def _open_judge(model: str, url: str, key: str, request: gr.Request):
+    """The filter's judge; a typed key lives in this call only, else OPENAI_API_KEY is used."""
+    if not (model or "").strip():
+        raise gr.Error(say("data_judge_no_model", request))
+    options = EvalOptions(judge_model=model.strip(), judge_base_url=(url or "").strip() or None)
+    return open_judge(options, load_settings(), api_key=(key or "").strip() or None, template=FILTER_TEMPLATE)
+
+
+def _chosen_version(version_id: str | None, request: gr.Request) -> str:
+    if not (version_id or "").strip():
+        raise gr.Error(say("data_judge_no_version", request))
+    return version_id.strip()
+
+
+def _dollars(cost: float | None) -> str:
+    return "?" if cost is None else f"{cost:.4f}"  # None: a model without a known price
+
+
+@user_errors
+def estimate_judge_filter(version_id: str, model: str, url: str, key: str, request: gr.Request):
+    """What the filter would ask and cost (nothing is sent); opens the run button."""
+    version_id = _chosen_version(version_id, request)
+    with _open_judge(model, url, key, request) as judge:
+        cost = estimate_filter(version_id, judge)
+    message = say("data_judge_estimate", request, version=version_id, rows=cost.items, requests=cost.requests,
+                  cached=cost.cached, tokens=cost.prompt_tokens + cost.completion_tokens,
+                  cost=_dollars(cost.cost_usd))
+    return message, gr.update(interactive=True)
+
+
+@user_errors
+def run_judge_filter(version_id: str, model: str, url: str, key: str, request: gr.Request,
+                     profile: gr.OAuthProfile | None, progress=gr.Progress()):
+    """Judge the version's training rows and save the rest as a new version (admins only when shared)."""
+    require_admin(request, profile, action="spend judge credits")
+    version_id = _chosen_version(version_id, request)
+    with _open_judge(model, url, key, request) as judge:
+        version, result = filter_version(version_id, judge, progress=progress)
+    message = say("data_judged", request, asked=result.asked, dropped=result.dropped, errors=result.errors,
+                  cost=_dollars(result.cost_usd), id=version.id, train=version.train_rows,
+                  eval=version.eval_rows)
+    return message, versions_table(), gr.update(choices=_version_ids())

@@ -1,4 +1,4 @@
-"""The Evaluate tab: pick runs (and base models) and an evaluation set, see the judge's cost first, evaluate
+"""The Evaluate tab: pick runs, Hub adapters and base models and an evaluation set, see the judge's cost first, evaluate
 with a progress bar, then read the summary, the agreement table and the rows, base and fine-tuned side by side.
 
 Results come from the registry, so earlier evaluations can be reopened after a reload. Logic: studio.evaluate.
@@ -6,6 +6,7 @@ Results come from the registry, so earlier evaluations can be reopened after a r
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import gradio as gr
@@ -23,11 +24,13 @@ from studio.evaluate import (
     evaluate,
     evaluation_rows,
     filter_rows,
+    hub_candidate,
     list_evaluations,
     open_judge,
     run_candidate,
     side_by_side,
 )
+from studio.hub import notify_results_changed
 from studio.models import list_model_choices
 from studio.settings import DEFAULT_MODEL, load_settings
 from studio.ui.choices import refresh_on_focus
@@ -47,13 +50,17 @@ def build() -> None:
             runs = gr.Dropdown(_run_names(), multiselect=True, label=t("evaluate.runs"), elem_id="evaluate-runs")
             bases = gr.Dropdown(list_model_choices(), value=[DEFAULT_MODEL], multiselect=True,
                                 allow_custom_value=True, label=t("evaluate.bases"), elem_id="evaluate-bases")
+            hubs = gr.Textbox("", label=t("evaluate.hub"), info=t("evaluate.hub_info"),
+                              placeholder="owner/text2sql-lora", elem_id="evaluate-hub")
             versions = _version_ids()
             dataset = gr.Dropdown(versions, value=versions[0] if versions else None, allow_custom_value=True,
                                   label=t("evaluate.dataset"), elem_id="evaluate-dataset")
-            upload = gr.File(label=t("evaluate.upload"), file_types=[".csv", ".tsv", ".json", ".jsonl", ".parquet"])
-            refresh = gr.Button(t("evaluate.refresh"), size="sm")
+            upload = gr.File(label=t("evaluate.upload"), elem_id="evaluate-upload",
+                             file_types=[".csv", ".tsv", ".json", ".jsonl", ".parquet"])
+            refresh = gr.Button(t("evaluate.refresh"), size="sm", elem_id="evaluate-refresh")
         with gr.Column(scale=1):
-            mode = gr.Radio(list(MODES), value="hybrid", label=t("evaluate.mode"), info=t("evaluate.mode_info"))
+            mode = gr.Radio(list(MODES), value="hybrid", label=t("evaluate.mode"), info=t("evaluate.mode_info"),
+                            elem_id="evaluate-mode")
             with gr.Accordion(t("evaluate.judge"), open=False):
                 judge_model = gr.Textbox(label=t("evaluate.judge_model"), placeholder="gpt-4-turbo-preview")
                 judge_url = gr.Textbox(label=t("evaluate.judge_url"), placeholder="https://api.openai.com/v1")
@@ -61,8 +68,9 @@ def build() -> None:
                                        info=t("evaluate.judge_key_info"))
             with gr.Row():
                 max_new_tokens = gr.Number(128, precision=0, minimum=8, maximum=1024,
-                                           label=t("evaluate.max_new_tokens"))
-                limit = gr.Number(0, precision=0, minimum=0, label=t("evaluate.limit"))
+                                           label=t("evaluate.max_new_tokens"),
+                                           elem_id="evaluate-max-new-tokens")
+                limit = gr.Number(0, precision=0, minimum=0, label=t("evaluate.limit"), elem_id="evaluate-limit")
             with gr.Row():
                 estimate = gr.Button(t("evaluate.estimate"), elem_id="evaluate-estimate")
                 start = gr.Button(t("evaluate.start"), variant="primary", elem_id="evaluate-start")
@@ -73,7 +81,8 @@ def build() -> None:
     with gr.Row():
         stored = gr.Dropdown(_stored_choices(), multiselect=True, label=t("evaluate.stored"),
                              info=t("evaluate.stored_info"), elem_id="evaluate-stored")
-        row_filter = gr.Radio(list(ROW_FILTERS), value="all", label=t("evaluate.filter"))
+        row_filter = gr.Radio(list(ROW_FILTERS), value="all", label=t("evaluate.filter"),
+                              elem_id="evaluate-filter")
     rows = gr.Dataframe(headers=ROW_COLUMNS, label=t("evaluate.rows"), interactive=False, wrap=True,
                         elem_id="evaluate-rows")
     compare = gr.Dataframe(headers=["question", "gold_sql"], label=t("evaluate.side_by_side"), interactive=False,
@@ -81,7 +90,9 @@ def build() -> None:
 
     refresh_on_focus(runs, _run_names)
     refresh_on_focus(dataset, _version_ids)
-    inputs = [runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit]
+    # `hubs` last: API callers that predate it keep working (it defaults to none).
+    inputs = [runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
+              hubs]
     estimate.click(estimate_cost, inputs, notice, api_name="evaluate_estimate")
     start.click(run_evaluations, inputs, [notice, summary, agreement, stored], api_name="evaluate",
                 concurrency_limit=1, concurrency_id="generate").then(
@@ -114,6 +125,11 @@ def refresh_choices():
             gr.update(choices=_stored_choices()))
 
 
+def _hub_ids(text: str | None) -> list[str]:
+    """Repo ids from the textbox: separated by commas, spaces or lines."""
+    return [repo for repo in re.split(r"[\s,]+", text or "") if repo]
+
+
 def _options(mode, judge_model, judge_url, max_new_tokens, limit) -> EvalOptions:
     return EvalOptions(mode=mode, max_new_tokens=int(max_new_tokens or 128), limit=int(limit) if limit else None,
                        judge_model=(judge_model or "").strip() or None,
@@ -130,7 +146,7 @@ def _eval_set(dataset, upload, request):
 
 @user_errors
 def estimate_cost(runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
-                  request: gr.Request):
+                  hubs, request: gr.Request):
     options = _options(mode, judge_model, judge_url, max_new_tokens, limit)
     judge = open_judge(options, load_settings(), api_key=(judge_key or "").strip() or None)
     if judge is None:
@@ -138,7 +154,7 @@ def estimate_cost(runs, bases, dataset, upload, mode, judge_model, judge_url, ju
     eval_set = _eval_set(dataset, upload, request)
     with judge:
         cost = estimate_judge_cost(eval_set, options, judge)
-    candidates = len(runs or []) + len(bases or [])
+    candidates = len(runs or []) + len(bases or []) + len(_hub_ids(hubs))
     return say("estimate", request, requests=cost["requests"] * max(candidates, 1), cached=cost["cached"],
                tokens=cost["prompt_tokens"] + cost["completion_tokens"],
                cost="?" if cost["cost_usd"] is None else f"{cost['cost_usd'] * max(candidates, 1):.3f}")
@@ -146,11 +162,13 @@ def estimate_cost(runs, bases, dataset, upload, mode, judge_model, judge_url, ju
 
 @user_errors
 def run_evaluations(runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
-                    request: gr.Request, profile: gr.OAuthProfile | None, progress=gr.Progress()):
+                    hubs, request: gr.Request, profile: gr.OAuthProfile | None, progress=gr.Progress()):
     settings = load_settings()
     if (judge_model or "").strip():  # the judge spends credits: admins only on a shared deployment
         require_admin(request, profile, action="spend judge credits")
-    candidates = [run_candidate(name, settings) for name in runs or []] + [base_candidate(b) for b in bases or []]
+    candidates = ([run_candidate(name, settings) for name in runs or []]
+                  + [hub_candidate(repo, settings) for repo in _hub_ids(hubs)]
+                  + [base_candidate(b) for b in bases or []])
     if not candidates:
         raise gr.Error(say("no_candidates", request))
     eval_set = _eval_set(dataset, upload, request)
@@ -163,6 +181,7 @@ def run_evaluations(runs, bases, dataset, upload, mode, judge_model, judge_url, 
         results.append(evaluate(candidate, eval_set, options, judge=judge, progress=report, settings=settings))
     if judge is not None:
         judge.close()
+    notify_results_changed()  # the results mirror (if any) pushes the new evaluations now
     ids = [result.id for result in results]
     return (say("evaluated", request, count=len(results)), _summary_table(results), _agreement_text(results),
             gr.update(choices=_stored_choices(), value=ids))

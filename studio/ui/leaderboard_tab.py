@@ -1,6 +1,6 @@
 """The Leaderboard tab: every run and base model with its scores (sort, search, filter, choose columns), plots
 of score against the LoRA and data settings, overlaid loss curves, a two-run comparison, CSV export, and
-reproducing or deleting a run.
+reproducing or deleting a run, and pushing a run to the Hub (studio.ui.hub_push).
 
 The board is read from the registry on every change, so it is always current. Logic: studio.leaderboard.
 """
@@ -13,8 +13,10 @@ import gradio as gr
 import pandas as pd
 
 from studio import leaderboard as lb
+from studio.access import require_admin
 from studio.settings import load_settings
 from studio.training import ensure_background_worker, reproduce
+from studio.ui import hub_push
 from studio.ui.errors import user_errors
 from studio.ui.i18n import say, t
 
@@ -90,6 +92,7 @@ def build() -> None:
             delete = gr.Button(t("leaderboard.delete"), variant="stop", size="sm",
                                elem_id="leaderboard-delete")
     status = gr.Markdown(elem_id="leaderboard-status")
+    hub_push.build()
 
     filters = [search, metric, best_per, base_models, datasets, eval_sets, modes, include_base, *ranges]
     pickers = [base_models, datasets, eval_sets, modes, loss_runs, first, second, run]
@@ -205,8 +208,9 @@ def compare_runs(first: str, second: str, request: gr.Request):
 
 
 @user_errors
-def reproduce_run(name: str, request: gr.Request):
+def reproduce_run(name: str, request: gr.Request, profile: gr.OAuthProfile | None):
     """Queue the run's exact configuration on its data set again (what `train --from-run` does)."""
+    require_admin(request, profile, action="start training")
     if not name:
         raise gr.Error(say("lb_pick_run", request))
     job = reproduce(name)[0]
@@ -216,8 +220,9 @@ def reproduce_run(name: str, request: gr.Request):
 
 
 @user_errors
-def delete_run(name: str, confirmed: bool, request: gr.Request):
+def delete_run(name: str, confirmed: bool, request: gr.Request, profile: gr.OAuthProfile | None):
     """First click: what would go, and a request to confirm. With the box ticked: delete."""
+    require_admin(request, profile, action="delete runs")
     if not name:
         raise gr.Error(say("lb_pick_run", request))
     if not confirmed:

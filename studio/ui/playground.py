@@ -1,9 +1,11 @@
-"""The Playground tab: a DDL and a Korean question in, the generated SQL out."""
+"""The Playground tab: a DDL and a Korean question in, the generated SQL out. Guests on a shared deployment
+get capped answers at a limited rate (studio.access.playground_tokens); locally and for admins, no limits."""
 
 from __future__ import annotations
 
 import gradio as gr
 
+from studio.access import RateLimited, playground_tokens
 from studio.inference import GenerationOptions
 from studio.models import list_model_choices
 from studio.settings import DEFAULT_MODEL
@@ -25,7 +27,7 @@ def build() -> None:
             adapter = gr.Dropdown(_run_names(), value=None, allow_custom_value=True, label=t("playground.adapter"),
                                   info=t("playground.adapter_info"), elem_id="playground-adapter")
             max_new_tokens = gr.Slider(16, 512, value=GenerationOptions.max_new_tokens, step=16,
-                                       label=t("playground.max_new_tokens"))
+                                       label=t("playground.max_new_tokens"), elem_id="playground-max-new-tokens")
             ddl = gr.Code(GAME_DDL, language="sql", label=t("playground.ddl"), lines=14,
                           interactive=True, elem_id="playground-ddl")
         with gr.Column(scale=1):
@@ -36,8 +38,10 @@ def build() -> None:
             sql = gr.Code(language="sql", label=t("playground.sql"), interactive=False, elem_id="playground-sql")
             status = gr.Markdown(elem_id="playground-status")
             with gr.Accordion(t("playground.details"), open=False):
-                completion = gr.Textbox(label=t("playground.completion"), lines=4, interactive=False)
-                prompt = gr.Textbox(label=t("playground.prompt"), lines=8, interactive=False)
+                completion = gr.Textbox(label=t("playground.completion"), lines=4, interactive=False,
+                                        elem_id="playground-completion")
+                prompt = gr.Textbox(label=t("playground.prompt"), lines=8, interactive=False,
+                                    elem_id="playground-prompt")
     refresh_on_focus(adapter, _run_names)
     inputs = [model, adapter, ddl, question, max_new_tokens]
     outputs = [sql, status, completion, prompt]
@@ -54,14 +58,18 @@ def _run_names() -> list[str]:
 
 @user_errors
 def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_tokens: float,
-                 request: gr.Request, progress=gr.Progress()):
+                 request: gr.Request, profile: gr.OAuthProfile | None, progress=gr.Progress()):
     if not (question or "").strip():
         raise gr.Error(say("empty_question", request))
     if not (ddl or "").strip():
         raise gr.Error(say("empty_ddl", request))
+    try:  # on the server: an API caller gets the same limits as the page
+        tokens = playground_tokens(int(max_new_tokens), request, profile)
+    except RateLimited as exc:
+        raise gr.Error(say("pg_rate_limited", request, limit=exc.limit, seconds=exc.retry_after)) from None
     progress(0.1, desc=say("loading", request))
     answer = ask(model, ddl, question, adapter=(adapter or "").strip() or None,
-                 generation=GenerationOptions(max_new_tokens=int(max_new_tokens)))
+                 generation=GenerationOptions(max_new_tokens=tokens))
     status = say("generated", request, tokens=answer.new_tokens,
                  seconds=answer.load_seconds + answer.generate_seconds, load=answer.load_seconds)
     if not answer.sql:
@@ -70,4 +78,6 @@ def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_toke
         status += "  \n" + say("runs_on_schema", request)
     else:
         status += "  \n" + say("fails_on_schema", request, message=answer.schema_message)
+    if tokens < int(max_new_tokens):
+        status += "  \n" + say("pg_capped", request, tokens=tokens)
     return answer.sql, status, answer.completion, answer.prompt

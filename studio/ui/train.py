@@ -8,20 +8,24 @@ session, so a reloaded page re-attaches to running jobs. Logic lives in studio.t
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
+from studio.access import require_admin
 from studio.errors import StudioError
-from studio.models import list_model_choices
+from studio.models import BUILTIN_MODELS, list_model_choices, resolve_model
 from studio.settings import load_settings
 from studio.training import cancel, ensure_background_worker, list_presets, load_sweep, submit
 from studio.training.config import MIXED_PRECISIONS, OPTIMIZERS, QUANTIZATIONS, SCHEDULERS, TrainingConfig
-from studio.training.data_input import list_dataset_choices
+from studio.training.data_input import list_dataset_choices, resolve_training_data
 from studio.training.environment import autotrain_env
 from studio.training.jobs import RUNNING, SUCCEEDED, Job
 from studio.training.monitor import clock, current_job, job_row, job_view, jobs_overview, log_tail
 from studio.training.presets import expand, grid_text
+from studio.training.spaces_backend import hardware_flavor
+from studio.training.truncation import MAX_CUT_SHARE, WHOLE_PERCENT, BlockSizeNote, training_lengths
 from studio.ui.choices import refresh_on_focus
 from studio.ui.errors import user_errors
 from studio.ui.i18n import say, t
@@ -60,7 +64,7 @@ def build() -> None:
                                      allow_custom_value=True, label=t("train.base_model"),
                                      elem_id="train-base-model")
             with gr.Accordion(t("train.params"), open=True):
-                fields = _parameter_fields(sweep.base, book)
+                fields, token_lengths = _parameter_fields(sweep.base, book)
             grid = gr.Code(grid_text(sweep.grid), language="yaml", label=t("train.grid"), lines=4,
                            interactive=True, elem_id="train-grid")
             start = gr.Button(t("train.start"), variant="primary", elem_id="train-start")
@@ -87,20 +91,29 @@ def build() -> None:
     gr.on([c.input for c in form] + [grid.input], render_yaml, form, [preview, download],
           api_name="train_preview", trigger_mode="always_last")
     refresh_on_focus(dataset, lambda: list_dataset_choices(load_settings()))
+    # No triggers: on page load and whenever the data, the model or the block size changes.
+    block_size = fields[FORM_FIELDS.index("block_size")]
+    gr.on(None, show_token_lengths, [dataset, base_model, block_size], token_lengths,
+          api_name="train_token_lengths", trigger_mode="always_last", show_progress="minimal")
     start.click(start_jobs, [dataset, grid, *form], [status], api_name="train_start")
     stop.click(cancel_job, [job], [status], api_name="train_cancel")
     gr.Timer(REFRESH_S).tick(refresh, [job], [environment, queue, job, progress, loss, log],
                              api_name="train_refresh", show_progress="hidden")
 
 
-def _parameter_fields(config: TrainingConfig, book: TrainingConfig) -> list[gr.components.Component]:
-    """One widget per parameter, three to a row, each showing the book's value."""
-    widgets = []
+def _parameter_fields(config: TrainingConfig,
+                      book: TrainingConfig) -> tuple[list[gr.components.Component], gr.Markdown]:
+    """One widget per parameter, three to a row, each showing the book's value; under block_size's row, the
+    training rows' token lengths to choose it by."""
+    widgets, token_lengths = [], None
     for start in range(0, len(FORM_FIELDS), 3):
+        names = FORM_FIELDS[start: start + 3]
         with gr.Row():
-            for name in FORM_FIELDS[start: start + 3]:
+            for name in names:
                 widgets.append(_field(name, getattr(config, name), getattr(book, name)))
-    return widgets
+        if "block_size" in names:
+            token_lengths = gr.Markdown(elem_id="train-token-lengths")
+    return widgets, token_lengths
 
 
 def _field(name: str, value, book_value) -> gr.components.Component:
@@ -152,17 +165,61 @@ def render_yaml(base_model: str, *fields):
 
 
 @user_errors
-def start_jobs(request: gr.Request, dataset: str, grid: str, base_model: str, *fields):
-    # The request comes first: Gradio places it by position, which *fields would otherwise swallow.
+def start_jobs(request: gr.Request, profile: gr.OAuthProfile | None, dataset: str, grid: str,
+               base_model: str, *fields):
+    # The request and profile come first: Gradio places them by position, which *fields would swallow.
+    require_admin(request, profile, action="start training")
     if not (dataset or "").strip():
         raise gr.Error(say("train_no_dataset", request))
     jobs = submit(expand(_values(base_model, *fields), grid), dataset.strip())
     ensure_background_worker()
-    return say("train_queued", request, count=len(jobs), names=", ".join(j.name for j in jobs))
+    queued = say("train_queued", request, count=len(jobs), names=", ".join(j.name for j in jobs))
+    return "  \n".join([queued, *(_note_text(note, request) for note in jobs.notes)])
+
+
+def _note_text(note: BlockSizeNote, request: gr.Request) -> str:
+    if note.unchecked:
+        return say("train_block_unchecked", request, block=note.block_size, reason=note.unchecked)
+    return say("train_block_cuts", request, block=note.block_size, cut=note.cut, rows=note.rows,
+               share=note.share, whole=note.whole, percent=WHOLE_PERCENT, longest=note.longest)
 
 
 @user_errors
-def cancel_job(job_name: str, request: gr.Request):
+def show_token_lengths(dataset: str, base_model: str, block_size, request: gr.Request) -> str:
+    """The training rows' token lengths (p50, p99, longest) with the base model's tokenizer, and what
+    block_size cuts; problems are shown in place (this runs on page load, where a toast would nag)."""
+    ref = (base_model or "").strip()
+    if not (dataset or "").strip():
+        return say("train_tokens_no_data", request)
+    if ref not in BUILTIN_MODELS and not Path(ref).expanduser().is_dir():
+        return say("train_tokens_later", request, model=ref)  # a Hub model: counted once it is downloaded
+    try:
+        settings = load_settings()
+        data = resolve_training_data(dataset, settings)
+        lengths = training_lengths(data.train_csv, resolve_model(ref, settings))
+    except StudioError as exc:
+        return say("train_tokens_unavailable", request, error=str(exc))
+    summary = say("train_tokens", request, rows=lengths.rows, p50=lengths.percentile(50),
+                  p99=lengths.percentile(WHOLE_PERCENT), longest=lengths.longest)
+    return f"{summary}  \n{_cut_line(lengths, block_size, request)}"
+
+
+def _cut_line(lengths, block_size, request: gr.Request) -> str:
+    try:
+        block = int(block_size)
+    except (TypeError, ValueError):
+        return ""
+    cut = lengths.cut_at(block)
+    if not cut:
+        return say("train_tokens_fit", request, block=block)
+    key = "train_tokens_refused" if cut / lengths.rows > MAX_CUT_SHARE else "train_tokens_cut"
+    return say(key, request, block=block, cut=cut, rows=lengths.rows, share=cut / lengths.rows,
+               whole=lengths.percentile(WHOLE_PERCENT), percent=WHOLE_PERCENT, limit=MAX_CUT_SHARE)
+
+
+@user_errors
+def cancel_job(job_name: str, request: gr.Request, profile: gr.OAuthProfile | None):
+    require_admin(request, profile, action="cancel training")
     target = (job_name or "").strip() or _running_job_name()
     if not target:
         raise gr.Error(say("train_no_jobs", request))
@@ -181,6 +238,7 @@ def refresh(job_name: str, request: gr.Request):
     ensure_background_worker()  # after an app restart, opening the page resumes the queue
     jobs = jobs_overview()
     queue = pd.DataFrame([job_row(j) for j in jobs], columns=QUEUE_COLUMNS)
+    queue["status"] = [say(f"train_status_{j.status}", request) for j in jobs]  # the reader's language
     choices = gr.update(choices=[j.name for j in jobs])
     selected = next((j for j in jobs if j.name == job_name), None) or current_job(jobs)
     environment = _environment_line(request)
@@ -195,6 +253,8 @@ def _progress_html(job: Job, view, request: gr.Request) -> str:
     p = view.progress
     done = p.total_steps if job.status == SUCCEEDED and p.total_steps else p.step
     parts = [say(f"train_status_{job.status}", request)]
+    if job.remote is not None:
+        parts += _space_parts(job, request)
     if p.total_steps:
         parts.append(say("train_step", request, step=p.step, total=p.total_steps))
     if p.last_loss is not None:
@@ -209,6 +269,16 @@ def _progress_html(job: Job, view, request: gr.Request) -> str:
     return (f"<div><b>{html.escape(job.name)}</b>"
             f"<progress value='{done}' max='{p.total_steps or 1}' style='width:100%'></progress>"
             f"<div>{html.escape(' · '.join(parts))}</div>{reason}</div>")
+
+
+def _space_parts(job: Job, request: gr.Request) -> list[str]:
+    """A job on a Space: its stage, and why there is no loss curve while it trains."""
+    stage = job.remote.stage or say("train_status_queued", request)
+    hardware = hardware_flavor(job.config.backend)
+    parts = [say("train_space", request, space=job.remote.space_id, hardware=hardware, stage=stage)]
+    if job.status == RUNNING:
+        parts.append(say("train_space_no_loss", request))
+    return parts
 
 
 def _loss_frame(points) -> pd.DataFrame:

@@ -1,0 +1,413 @@
+"""Training on a Hugging Face Space: AutoTrain's own `spaces-*` backends, started and followed by the studio.
+
+What AutoTrain's SpaceRunner does (autotrain/backends/spaces.py, 0.8.36), this module does the same way:
+a private Docker Space `<user>/autotrain-<project>` on the requested hardware, whose Dockerfile runs
+`autotrain api`; the job reaches it only through the Space's secrets (HF_TOKEN, AUTOTRAIN_USERNAME,
+PROJECT_NAME, TASK_ID, PARAMS, DATA_PATH, MODEL), from which `autotrain api` starts training at boot. When
+training ends, AutoTrain pushes its output folder to the private model repo `<user>/<project>` and pauses
+the Space; when it fails, it pauses the Space without pushing.
+
+One difference: AutoTrain's CLI pushes local data as a processed `datasets` repo; the studio uploads the
+job's train.csv as it is to the same name, `<user>/autotrain-data-<project>`, which `load_dataset` reads
+as the train split.
+
+The worker follows a job by polling the Space's runtime stage and the model repo; success is a new commit
+there holding the adapter, which is downloaded into the job folder. The HF token goes to the Hub only (the
+Space's secrets and the client's Authorization header), never into the job folder, the registry or the
+log. There is no live loss curve: AutoTrain on a Space does not send its log back.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio.errors import StudioError
+from studio.hub.client import TOKENS_PAGE, HubSession, commit_files, connect, ensure_repo, hub_errors
+from studio.hub.push import ADAPTER_FILES, TOKENIZER_FILES
+from studio.models import HUB_ID
+from studio.settings import Secret, Settings
+from studio.training.config import SPACE_BACKENDS, TrainingConfig, portable_model_ref
+from studio.training.jobs import (
+    CANCELLED, FAILED, LAUNCHING, SUCCEEDED, Job, Remote, get_job, set_remote_baseline, set_remote_stage,
+    timestamp,
+)
+
+TASK_ID = 9  # autotrain.backends.base: the task id of LLMTrainingParams, which `autotrain api` reads
+SLEEP_TIME_S = 604800  # AutoTrain's set_space_sleep_time: a week, so the Space never sleeps mid-training
+DOCKERFILE = ("FROM huggingface/autotrain-advanced:latest\n"
+              "CMD pip uninstall -y autotrain-advanced && pip install -U autotrain-advanced && "
+              "autotrain api --port 7860 --host 0.0.0.0")
+SECRET_NAMES = ("HF_TOKEN", "AUTOTRAIN_USERNAME", "PROJECT_NAME", "TASK_ID", "PARAMS", "DATA_PATH", "MODEL")
+LAUNCHED = "LAUNCHED"  # not a Hub stage: set up by the studio, not looked at yet
+GONE = "GONE"  # not a Hub stage: the Space no longer exists (deleted on the Hub)
+FAILED_STAGES = ("BUILD_ERROR", "CONFIG_ERROR", "RUNTIME_ERROR", "DELETING")
+STOPPED_STAGES = ("PAUSED", "STOPPED")  # AutoTrain pauses the Space when training ends, pushed or not
+DEFAULT_TIMEOUT_S = 24 * 3600.0
+DEFAULT_HUB_POLL_S = 15.0  # the Hub rate-limits; a training run takes minutes to hours
+NO_LIVE_LOSS = "no live loss curve: AutoTrain on a Space does not send its log back"
+IMAGE = "huggingface/autotrain-advanced:latest"
+
+
+def is_space_backend(backend: str) -> bool:
+    return backend in SPACE_BACKENDS
+
+
+def hardware_flavor(backend: str) -> str:
+    """The Space hardware of an AutoTrain backend: spaces-t4-small -> t4-small (AutoTrain's table)."""
+    return backend.removeprefix("spaces-")
+
+
+@dataclass(frozen=True)
+class Targets:
+    space_id: str
+    model_repo: str
+    dataset_repo: str
+
+
+def targets(config: TrainingConfig, job_name: str) -> Targets:
+    """AutoTrain's names: the Space `autotrain-<project>`, the data `autotrain-data-<project>`, the model
+    `<project>`, all in the hub_username namespace (the project is the job name, unique in the registry)."""
+    owner = config.hub_username
+    return Targets(space_id=f"{owner}/autotrain-{job_name}", model_repo=f"{owner}/{job_name}",
+                   dataset_repo=f"{owner}/autotrain-data-{job_name}")
+
+
+def base_model_id(config: TrainingConfig) -> str:
+    """The base model as a Hub id: a Space cannot read a folder on this machine."""
+    ref = portable_model_ref(config.base_model)
+    if Path(ref).expanduser().exists() or not HUB_ID.match(ref):
+        raise StudioError(f"backend {config.backend} trains on a Hugging Face Space, which cannot load "
+                          f"{config.base_model!r}: give a Hub id (owner/name) or a built-in model")
+    return ref
+
+
+# -- before anything is queued -----------------------------------------------------------------------
+
+
+def preflight(configs: list[TrainingConfig], settings: Settings) -> None:
+    """Refuse Space jobs that cannot run before anything is queued or created: no token, a token that
+    does not work or may not write to hub_username's namespace, a local base model, a merge."""
+    remote = [c for c in configs if is_space_backend(c.backend)]
+    if not remote:
+        return
+    if not settings.hf_token:
+        raise StudioError(f"backend {remote[0].backend} trains on a Hugging Face Space, which needs a token: "
+                          f"set HF_TOKEN to a token with write access ({TOKENS_PAGE}); nothing was queued or "
+                          "created")
+    session = connect(settings)
+    for config in remote:
+        session.check_owner(f"{config.hub_username}/{config.project_name}")  # Space, data and model go there
+        base_model_id(config)
+        if config.merge_adapter:
+            raise StudioError(f"backend {config.backend}: merge_adapter would download a whole merged model "
+                              "from the Space; train the adapter, then merge it when pushing "
+                              "(python -m studio push --merged)")
+
+
+# -- what the Space receives ---------------------------------------------------------------------------
+
+
+def space_readme(project_name: str) -> str:
+    """AutoTrain's Space card (SpaceRunner._create_readme)."""
+    return ("---\n"
+            f"title: {project_name}\n"
+            "emoji: 🚀\ncolorFrom: green\ncolorTo: indigo\nsdk: docker\npinned: false\n"
+            "tags:\n- autotrain\n"
+            "duplicated_from: autotrain-projects/autotrain-advanced\n"
+            "---\n")
+
+
+def space_params(job: Job, token: Secret) -> dict:
+    """PARAMS: what `autotrain api` passes to LLMTrainingParams on the Space. Unlike a local job's
+    training_params.json it holds the token (the trainer reads the private data and pushes the model),
+    which is why it only ever goes into the Space's secrets."""
+    params = job.config.training_params(model=base_model_id(job.config), project_name=job.name,
+                                        data_path=job.remote.dataset_repo)
+    params.update(username=job.config.hub_username, token=token.reveal(), push_to_hub=True)
+    return params
+
+
+def space_secrets(job: Job, token: Secret) -> dict[str, str]:
+    """SpaceRunner._add_secrets, key for key."""
+    params = space_params(job, token)
+    return {
+        "HF_TOKEN": token.reveal(), "AUTOTRAIN_USERNAME": job.config.hub_username, "PROJECT_NAME": job.name,
+        "TASK_ID": str(TASK_ID), "PARAMS": json.dumps(params), "DATA_PATH": job.remote.dataset_repo,
+        "MODEL": params["model"],
+    }
+
+
+# -- launching ---------------------------------------------------------------------------------------------
+
+Note = Callable[[str], None]
+
+
+def launch(db, session: HubSession, job: Job, token: Secret, note: Note) -> None:
+    """Upload the data and start the Space. Safe to repeat after an interruption: repos are reused,
+    unchanged files are not committed again, and a reused Space is restarted to run this job."""
+    remote = job.remote
+    set_remote_stage(db, job.id, LAUNCHING)
+    head = _repo_info(session, remote.model_repo)
+    set_remote_baseline(db, job.id, head.sha if head else "")
+    note(f"uploading {job.train_rows} training rows to the private dataset {remote.dataset_repo}")
+    ensure_repo(session, remote.dataset_repo, repo_type="dataset", private=True)
+    commit_files(session, remote.dataset_repo, {"train.csv": job.data_dir / "train.csv"},
+                 message=f"Training data of {job.name}", repo_type="dataset")
+    reused = _repo_info(session, remote.space_id, "space") is not None
+    flavor = hardware_flavor(job.config.backend)
+    note(f"{'reusing' if reused else 'creating'} the private Space {remote.space_id} on {flavor}")
+    ensure_repo(session, remote.space_id, repo_type="space", private=True, space_sdk="docker",
+                space_hardware=flavor)
+    _configure_space(session, job, token)
+    commit_files(session, remote.space_id, {"README.md": space_readme(job.name).encode(),
+                                            "Dockerfile": DOCKERFILE.encode()},
+                 message=f"AutoTrain job {job.name}", repo_type="space")
+    if reused:  # created by an earlier attempt: it may be paused, or on other hardware, or have run already
+        _space_call(session, remote.space_id, "restarting", lambda api: (
+            api.request_space_hardware(remote.space_id, flavor), api.restart_space(remote.space_id)))
+    set_remote_stage(db, job.id, LAUNCHED)  # from here on a restarted worker follows, never relaunches
+    note(f"the Space runs AutoTrain; it pushes the adapter to {session.repo_url(remote.model_repo)}")
+
+
+def _configure_space(session: HubSession, job: Job, token: Secret) -> None:
+    def configure(api) -> None:
+        for key, value in space_secrets(job, token).items():
+            api.add_space_secret(job.remote.space_id, key, value)
+        api.set_space_sleep_time(job.remote.space_id, SLEEP_TIME_S)
+
+    _space_call(session, job.remote.space_id, "setting the secrets of", configure)
+
+
+def _space_call(session: HubSession, space_id: str, action: str, call: Callable) -> object:
+    with hub_errors(f"{action} the Space {space_id}", session.endpoint, space_id):
+        return call(session.api)
+
+
+def _repo_info(session: HubSession, repo_id: str, repo_type: str = "model"):
+    """The repo's info, or None if it does not exist (yet)."""
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    with hub_errors(f"reading {repo_id}", session.endpoint, repo_id):
+        try:
+            return session.api.repo_info(repo_id, repo_type=repo_type)
+        except RepositoryNotFoundError:
+            return None
+
+
+# -- following ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Observation:
+    stage: str
+    error: str | None  # the Hub's errorMessage for a failed build or run
+    adapter_commit: str | None  # a commit of the model repo, newer than the baseline, holding the adapter
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # SUCCEEDED, FAILED or CANCELLED
+    reason: str | None = None
+    commit: str | None = None  # the model repo's commit the adapter came from
+    url: str | None = None  # the model repo's page
+
+
+def observe(session: HubSession, remote: Remote) -> Observation:
+    """The stage first, then the model repo: AutoTrain pushes before it pauses, so a PAUSED stage read
+    before the repo can never hide an adapter pushed in between."""
+    stage, error = _runtime(session, remote.space_id)
+    info = _repo_info(session, remote.model_repo)
+    files = {sibling.rfilename for sibling in (info.siblings or [])} if info else set()
+    fresh = info is not None and info.sha != remote.baseline and set(ADAPTER_FILES) <= files
+    return Observation(stage, error, info.sha if fresh else None)
+
+
+def _runtime(session: HubSession, space_id: str) -> tuple[str, str | None]:
+    """The Space's stage and the Hub's error message; GONE if the Space was deleted."""
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    with hub_errors(f"reading the stage of the Space {space_id}", session.endpoint, space_id):
+        try:
+            runtime = session.api.get_space_runtime(space_id)
+        except RepositoryNotFoundError:
+            return GONE, None
+    stage = getattr(runtime.stage, "value", runtime.stage)  # a SpaceStage, or the plain string
+    return str(stage), runtime.raw.get("errorMessage")
+
+
+def judge(seen: Observation, job: Job, timeout_s: float, url: str) -> Outcome | None:
+    """The job's end, or None while it goes on; `url` is the Space's page, for the messages."""
+    remote = job.remote
+    if seen.adapter_commit:
+        return Outcome(SUCCEEDED, commit=seen.adapter_commit)
+    if job.cancel_requested:  # a cancel paused the Space between two looks
+        return Outcome(CANCELLED, "cancelled")
+    if seen.stage == GONE:
+        return Outcome(FAILED, f"the Space {remote.space_id} no longer exists on the Hub (deleted?) and "
+                               f"pushed no adapter to {remote.model_repo}")
+    if seen.stage in FAILED_STAGES:
+        detail = f": {seen.error.strip()}" if seen.error and seen.error.strip() else ""
+        return Outcome(FAILED, f"the Space {remote.space_id} stopped with {seen.stage}{detail} (logs: {url})")
+    if seen.stage in STOPPED_STAGES:
+        return Outcome(FAILED, f"the Space {remote.space_id} is {seen.stage} and pushed no adapter to "
+                               f"{remote.model_repo}: AutoTrain failed there, or someone paused it "
+                               f"(logs: {url})")
+    if (job.duration_s() or 0.0) > timeout_s:
+        return Outcome(FAILED, f"timed out: no adapter in {remote.model_repo} after {timeout_s / 3600:g} h "
+                               f"(the Space was {seen.stage}; logs: {url})")
+    return None
+
+
+@dataclass(frozen=True)
+class FollowOptions:
+    poll_s: float = 1.0  # how often a cancel is noticed (a registry read)
+    hub_poll_s: float = DEFAULT_HUB_POLL_S  # how often the Hub is asked
+    timeout_s: float = DEFAULT_TIMEOUT_S  # from the job's start
+
+
+def follow(db, settings: Settings, job: Job, options: FollowOptions,
+           on_poll: Callable[[Job], None] | None = None) -> Outcome:
+    """Launch the job's Space unless that was done, then follow it to its end; on success the adapter is
+    in the job's output folder. Raises StudioError when the job cannot be launched or followed."""
+    try:
+        session = connect(settings)
+    except StudioError as exc:
+        raise StudioError(f"cannot launch or follow the Space {job.remote.space_id} ({exc}); if it was "
+                          f"launched, it still trains and pushes to {job.remote.model_repo}") from None
+    note = job_note(job)
+    if not job.remote.launched:
+        launch(db, session, job, settings.hf_token, note)
+    follower = _Follower(db, settings, session, job.id, options, note)
+    outcome = follower.run(on_poll)
+    if outcome.status != SUCCEEDED:
+        return outcome
+    download_adapter(session, get_job(db, settings, job.id), outcome.commit, note)
+    return Outcome(SUCCEEDED, commit=outcome.commit, url=session.repo_url(job.remote.model_repo))
+
+
+class _Follower:
+    """The loop: a cancel is checked every `poll_s`, the Hub asked every `hub_poll_s`."""
+
+    def __init__(self, db, settings: Settings, session: HubSession, job_id: int, options: FollowOptions,
+                 note: Note):
+        self.db, self.settings, self.session, self.job_id = db, settings, session, job_id
+        self.options, self.note = options, note
+        self.last_problem: str | None = None
+
+    def run(self, on_poll: Callable[[Job], None] | None) -> Outcome:
+        next_look = 0.0
+        while True:
+            job = get_job(self.db, self.settings, self.job_id)
+            if job.cancel_requested:
+                return self._stop(job, Outcome(CANCELLED, "cancelled"))
+            if on_poll:
+                on_poll(job)
+            if time.monotonic() >= next_look:
+                outcome = self._look(job)
+                if outcome:
+                    return outcome
+                next_look = time.monotonic() + self.options.hub_poll_s
+            time.sleep(self.options.poll_s)
+
+    def _look(self, job: Job) -> Outcome | None:
+        try:
+            seen = observe(self.session, job.remote)
+        except StudioError as exc:  # the Space trains on without us: a network blip must not fail the job
+            return self._problem(job, str(exc))
+        self.last_problem = None
+        if seen.stage != job.remote.stage:
+            set_remote_stage(self.db, job.id, seen.stage)
+            self.note(f"Space {job.remote.space_id}: {seen.stage}")
+        outcome = judge(seen, get_job(self.db, self.settings, job.id), self.options.timeout_s, self._url(job))
+        if outcome and outcome.status != SUCCEEDED and seen.stage not in (*STOPPED_STAGES, GONE):
+            return self._stop(job, outcome)  # a crashed or overdue Space must not keep billing
+        return outcome
+
+    def _problem(self, job: Job, problem: str) -> Outcome | None:
+        if problem != self.last_problem:
+            self.note(f"cannot read the Space's state now, trying again: {problem}")
+            self.last_problem = problem
+        if (job.duration_s() or 0.0) > self.options.timeout_s:
+            return Outcome(FAILED, f"timed out following the Space {job.remote.space_id}: {problem}")
+        return None
+
+    def _url(self, job: Job) -> str:
+        return self.session.repo_url(job.remote.space_id, "space")
+
+    def _stop(self, job: Job, outcome: Outcome) -> Outcome:
+        try:
+            pause_space(self.session, job.remote)
+        except StudioError as exc:
+            return Outcome(outcome.status, f"{outcome.reason}; pausing the Space failed ({exc}): pause it at "
+                                           f"{self._url(job)}/settings")
+        self.note(f"paused the Space {job.remote.space_id}")
+        return outcome
+
+
+def pause_space(session: HubSession, remote: Remote) -> None:
+    """Pause the Space (no more billing; its logs stay readable); nothing to do if it does not exist."""
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    with hub_errors(f"pausing the Space {remote.space_id}", session.endpoint, remote.space_id):
+        try:
+            session.api.pause_space(remote.space_id)
+        except RepositoryNotFoundError:
+            pass
+
+
+def stop(job: Job, settings: Settings) -> None:
+    """Cancel: pause the job's Space now, whoever follows the job."""
+    pause_space(connect(settings), job.remote)
+
+
+def download_adapter(session: HubSession, job: Job, commit: str, note: Note) -> None:
+    """The adapter (and tokenizer) at `commit` into the job's output folder, complete or not at all.
+    An allow-list: the repo also holds AutoTrain's README and training_params.json, not needed here."""
+    repo, target = job.remote.model_repo, job.output_dir
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    note(f"downloading the adapter from {repo} at {commit[:12]}")
+    with hub_errors(f"downloading the adapter from {repo}", session.endpoint, repo):
+        session.api.snapshot_download(repo, revision=commit, local_dir=staging,
+                                      allow_patterns=[*ADAPTER_FILES, *TOKENIZER_FILES])
+    shutil.rmtree(staging / ".cache", ignore_errors=True)  # huggingface_hub's download bookkeeping
+    missing = [name for name in ADAPTER_FILES if not (staging / name).is_file()]
+    if missing:
+        raise StudioError(f"{repo} at {commit[:12]} lacks {', '.join(missing)}")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+
+
+def job_note(job: Job) -> Note:
+    """A writer of the studio's own lines in the job's log (the Train tab's log tail shows them)."""
+    def note(text: str) -> None:
+        job.folder.mkdir(parents=True, exist_ok=True)
+        with open(job.log_path, "a", encoding="utf-8") as log:
+            log.write(f"{timestamp()} | studio | {text}\n")
+
+    return note
+
+
+# -- what a run records ------------------------------------------------------------------------------------
+
+
+def run_hardware(job: Job) -> dict:
+    flavor = hardware_flavor(job.config.backend)
+    return {"device": "cuda", "gpu": f"Hugging Face Space {flavor}", "space": job.remote.space_id,
+            "backend": job.config.backend}
+
+
+def run_software() -> dict:
+    # The Space installs the newest autotrain-advanced at boot; its version is not reported back.
+    return {"autotrain-advanced": None, "image": IMAGE}
+
+
+def status_text(job: Job) -> str:
+    """One phrase for the CLI and the Train tab: `Space alice/autotrain-x-1 (t4-small): RUNNING`."""
+    stage = job.remote.stage or "not launched yet"
+    return f"Space {job.remote.space_id} ({hardware_flavor(job.config.backend)}): {stage}"
