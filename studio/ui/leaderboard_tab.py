@@ -20,6 +20,10 @@ from studio.ui import hub_push
 from studio.ui.errors import user_errors
 from studio.ui.i18n import say, t
 
+# Headers for the comparison tables before any comparison (Gradio shows "1 2 3" for an empty table).
+NO_CONFIG_DIFF = pd.DataFrame(columns=["parameter", "A", "B"])
+NO_SCORE_DIFF = pd.DataFrame(columns=["eval_set", "mode", "metric", "A", "B", "diff"])
+NO_DIFFERING = pd.DataFrame(columns=["question", "gold_sql", "A", "B"])
 RANGE_EXAMPLES = {"lora_r": "8-32", "lora_alpha": "16-", "fraction": "0.2-0.6"}
 
 
@@ -76,12 +80,12 @@ def build() -> None:
                             elem_id="leaderboard-compare")
     compared = gr.Markdown(elem_id="leaderboard-compared")
     with gr.Row():
-        config_diff = gr.Dataframe(label=t("leaderboard.config_diff"), interactive=False,
+        config_diff = gr.Dataframe(NO_CONFIG_DIFF, label=t("leaderboard.config_diff"), interactive=False,
                                    elem_id="leaderboard-config-diff")
-        score_diff = gr.Dataframe(label=t("leaderboard.score_diff"), interactive=False, scale=2,
-                                  elem_id="leaderboard-score-diff")
-    differing = gr.Dataframe(label=t("leaderboard.differing_rows"), interactive=False, wrap=True,
-                             max_chars=120, max_height=400, elem_id="leaderboard-differing")
+        score_diff = gr.Dataframe(NO_SCORE_DIFF, label=t("leaderboard.score_diff"), interactive=False,
+                                  scale=2, elem_id="leaderboard-score-diff")
+    differing = gr.Dataframe(NO_DIFFERING, label=t("leaderboard.differing_rows"), interactive=False,
+                             wrap=True, max_chars=120, max_height=400, elem_id="leaderboard-differing")
 
     gr.Markdown("### " + t("leaderboard.manage"))
     with gr.Row():
