@@ -1,31 +1,17 @@
 """The web app over real HTTP: the Playground endpoint answers through Gradio's own client."""
 
-import socket
-
 import pytest
 from gradio_client import Client
 
-from studio.ui.app import build_app
 from studio.ui.examples import GAME_DDL, QUESTIONS
 from studio.ui.i18n import EN, KO, MESSAGES, language_of
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.app_support import served_app
 
 
 @pytest.fixture
 def running_app(offline_model):
-    from studio.ui.i18n import I18N
-
-    demo = build_app()
-    demo.queue()
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, i18n=I18N, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    with served_app() as url:
+        yield url
 
 
 def test_playground_turns_the_prefilled_question_into_sql(running_app):

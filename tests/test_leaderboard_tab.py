@@ -3,7 +3,6 @@ loss curves, a two-run comparison, reproducing a run (queued with its exact conf
 (only once confirmed)."""
 
 import json
-import socket
 
 import pandas as pd
 import pytest
@@ -13,7 +12,7 @@ from studio import leaderboard as lb
 from studio.settings import load_settings
 from studio.training.jobs import jobs_dir, open_registry
 from studio.training.runs import get_run
-from studio.ui.app import build_app
+from tests.app_support import served_app
 from tests.test_leaderboard import EVAL_SET, LARGE, SMALL, Registry, fill
 from tests.training_fixtures.support import fake_autotrain, fake_python  # noqa: F401
 
@@ -22,26 +21,14 @@ NO_FILTERS = {"search": "", "metric": "accuracy", "best_per": "", "base_models":
               "fraction": ""}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def app(fake_autotrain):
     """The app over a registry holding the sweep, and a run the stand-in trainer could train again."""
-    from studio.ui.i18n import I18N
-
     registry = fill(Registry(load_settings()))
     registry.run("tiny", base_model=str(fake_autotrain["model"]), dataset=str(fake_autotrain["data"]),
                  block_size=64, lora_r=4, lora_alpha=8)
-    demo = build_app()
-    demo.queue()
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, i18n=I18N, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    with served_app() as url:
+        yield url
 
 
 def board(client, **filters):

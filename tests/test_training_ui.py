@@ -2,7 +2,6 @@
 YAML preview explains bad values, a started job runs in the app's worker thread, the refresh shows its
 progress and loss curve from the registry (what a reloaded page sees), and cancel stops a running job."""
 
-import socket
 from contextlib import closing
 
 import pytest
@@ -11,27 +10,15 @@ from gradio_client import Client
 from studio.settings import load_settings
 from studio.training import list_runs
 from studio.training.jobs import list_jobs, open_registry
-from studio.ui.app import build_app
 from studio.ui.train import FORM_FIELDS
+from tests.app_support import served_app
 from tests.training_fixtures.support import fake_autotrain, fake_python, wait_for  # noqa: F401
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def client(fake_autotrain):
-    from studio.ui.i18n import I18N
-
-    demo = build_app()
-    demo.queue()
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, i18n=I18N, quiet=True)
-    yield Client(f"http://127.0.0.1:{port}/", verbose=False, headers={"Accept-Language": "en-US"})
-    demo.close()
+    with served_app() as url:
+        yield Client(url, verbose=False, headers={"Accept-Language": "en-US"})
 
 
 def form(client, fake_autotrain, **changes) -> list:

@@ -15,7 +15,7 @@ from gradio_client import Client, handle_file
 from evaluation.testing.openai_standin import OpenAIStandin
 from studio import access
 from studio.data import PrepareOptions, get_version, list_versions, prepare_dataset
-from studio.ui.app import build_app
+from tests.app_support import served_app
 from tests.data_fixtures import BOOK_DDL, install_sample, write_hub_standin
 from tests.test_data_judge_filter import WRONG, fair_judge, write_rows
 
@@ -32,16 +32,8 @@ def _free_port() -> int:
 
 @contextmanager
 def _running_client(language: str = "en-US"):
-    from studio.ui.i18n import I18N
-
-    demo = build_app()
-    demo.queue()
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, i18n=I18N, quiet=True)
-    try:
-        yield Client(f"http://127.0.0.1:{port}/", verbose=False, headers={"Accept-Language": language})
-    finally:
-        demo.close()
+    with served_app() as url:
+        yield Client(url, verbose=False, headers={"Accept-Language": language})
 
 
 @pytest.fixture
