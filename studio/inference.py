@@ -1,13 +1,30 @@
 """Generation engine shared by the Playground and evaluation.
 
-A base model (+ an optional LoRA adapter) generates completions for many prompts at once: greedy decoding,
-left-padded batches of similar length, and a stop as soon as every sequence has finished its SQL statement
-(`;`, end of sequence, or a new `###` prompt section). `max_new_tokens` counts only generated tokens (the
-book's `max_length` also counted the prompt and so truncated answers to long DDL).
+A base model (+ an optional LoRA adapter) generates completions for many prompts at once: greedy decoding in
+batches, and each sequence stops as soon as it has finished its SQL statement (`;`, end of sequence, or a new
+`###` prompt section). `max_new_tokens` counts only generated tokens (the book's `max_length` also counted the
+prompt and so truncated answers to long DDL).
+
+Evaluation prompts are mostly one long shared part (the instruction and the DDL of the evaluation database)
+and a short question. With `prefix_cache` (the default) the prompts are grouped by the token prefix they
+share, each group's prefix is run through the model once (continuing from the previous group's, with which
+it shares the instruction), and its key/value cache is copied into every row of the batch that needs it;
+only the rest of each prompt (the question) is computed per prompt, in parts of similar length. A greedy
+loop over the model's forward pass then decodes the batch into a cache with room to grow, and a row leaves
+the batch as soon as it finishes. Padding (between prefix and question, and before shorter questions) is
+masked out and skipped by the position ids, so each row computes what it would alone: the answers are
+those of one-at-a-time greedy `generate` (tests/test_inference_prefix.py checks it on the real model, and
+benchmarks/bench_generation.py against the book's pipeline). In floating point, differently shaped
+computations may round differently, so a near tie between two tokens could in principle go the other way;
+none has been seen. Models whose cache is not a plain per-layer key/value cache (sliding windows, state
+space layers) or whose generation config changes greedy choices (penalties, forced tokens) take the
+`generate` path instead.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -35,6 +52,7 @@ class GenerationOptions:
     max_new_tokens: int = 128
     batch_size: int = 8
     max_batch_tokens: int = 16384  # prompt+answer tokens per batch; bounds memory for long prompts
+    prefix_cache: bool = True  # compute a prefix shared by several prompts once (see the module's docstring)
 
     def __post_init__(self):
         if not 1 <= self.max_new_tokens <= 4096:
@@ -76,6 +94,8 @@ class Generator:
         model.eval()
         self.model = model
         self._torch = torch
+        self._eos = _eos_ids(model.generation_config)
+        self._shares_prefixes = _plain_kv_cache(model.config) and _plain_greedy(model.generation_config)
 
     def generate(
         self,
@@ -84,38 +104,143 @@ class Generator:
         progress: ProgressCallback | None = None,
     ) -> list[Completion]:
         """Greedy completions for `prompts`, in their order."""
+        ids = self.tokenizer(list(prompts))["input_ids"]
+        # A prompt of one token has no prefix to share and no suffix to start from: the plain path takes it.
+        if options.prefix_cache and self._shares_prefixes and all(len(t) > 1 for t in ids):
+            groups = _shared_prefix_groups(ids)
+            answered = self._generate_shared(_prefix_batches(groups, ids, options), ids, groups, options)
+        else:
+            batches = _length_sorted_batches([len(t) for t in ids], options)
+            answered = self._generate_plain(batches, ids, options)
         results: list[Completion | None] = [None] * len(prompts)
-        lengths = [len(ids) for ids in self.tokenizer(list(prompts))["input_ids"]]
         done = 0
-        with self._lock:
-            for batch in _length_sorted_batches(lengths, options):
-                for index, completion in zip(batch, self._generate_batch([prompts[i] for i in batch], options)):
-                    results[index] = completion
+        with self._lock, self._torch.inference_mode():  # the generators above start computing only here
+            for batch, tokens in answered:
+                for index, generated in zip(batch, tokens):
+                    results[index] = self._completion(prompts[index], generated)
                 done += len(batch)
                 if progress:
                     progress(done, len(prompts))
         return results  # type: ignore[return-value]
 
-    def _generate_batch(self, prompts: list[str], options: GenerationOptions) -> list[Completion]:
-        torch = self._torch
-        inputs = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
+    def _completion(self, prompt: str, generated: list[int]) -> Completion:
+        tokens = [t for t in generated if t != self.tokenizer.pad_token_id]
+        text = _cut_after_statement(self.tokenizer.decode(tokens, skip_special_tokens=True))
+        return Completion(prompt=prompt, text=text, sql=extract_sql(text), new_tokens=len(tokens))
+
+    # --- the plain path: transformers' generate on left-padded batches --------------------------------------
+
+    def _generate_plain(self, batches, ids, options):
+        for batch in batches:
+            yield batch, self._generate_batch([ids[i] for i in batch], options)
+
+    def _generate_batch(self, ids: list[list[int]], options: GenerationOptions) -> list[list[int]]:
+        inputs = self.tokenizer.pad({"input_ids": ids}, return_tensors="pt").to(self.device)
         prompt_width = inputs["input_ids"].shape[1]
-        stop = SqlStopCriteria(self.tokenizer, prompt_width)
-        with torch.inference_mode():
-            output = self.model.generate(
-                **inputs,
-                max_new_tokens=options.max_new_tokens,
-                do_sample=False,
-                num_beams=1,
-                pad_token_id=self.tokenizer.pad_token_id,
-                stopping_criteria=[stop],
-            )
-        completions = []
-        for prompt, row in zip(prompts, output[:, prompt_width:]):
-            tokens = [t for t in row.tolist() if t != self.tokenizer.pad_token_id]
-            text = _cut_after_statement(self.tokenizer.decode(tokens, skip_special_tokens=True))
-            completions.append(Completion(prompt=prompt, text=text, sql=extract_sql(text), new_tokens=len(tokens)))
-        return completions
+        output = self.model.generate(
+            **inputs,
+            max_new_tokens=options.max_new_tokens,
+            do_sample=False,
+            num_beams=1,
+            pad_token_id=self.tokenizer.pad_token_id,
+            stopping_criteria=[SqlStopCriteria(self.tokenizer, prompt_width)],
+        )
+        return output[:, prompt_width:].tolist()
+
+    # --- the shared-prefix path: each group's prefix once, then a greedy loop over forward passes ---------
+
+    def _generate_shared(self, batches, ids, groups, options):
+        group_of = {index: number for number, group in enumerate(groups) for index in group.members}
+        unanswered = [len(group.members) for group in groups]
+        states: dict[int, _Prefix] = {}  # the prefixes of the groups in use, by group number
+        last = _Prefix([], [])
+        for batch in batches:
+            for number in sorted({group_of[i] for i in batch} - states.keys()):  # in token order: see _prefix
+                group = groups[number]
+                states[number] = last = self._prefix(ids[group.members[0]][: group.length], last)
+            # By suffix length: the prefill takes neighbouring rows together (see _prefill).
+            batch = sorted(batch, key=lambda i: len(ids[i]) - groups[group_of[i]].length)
+            rows = [_Row(ids[i], groups[group_of[i]].length, states[group_of[i]].states) for i in batch]
+            yield batch, self._decode(rows, options)
+            for i in batch:  # a group's prefix is dropped once all its prompts are answered
+                unanswered[group_of[i]] -= 1
+                if not unanswered[group_of[i]]:
+                    del states[group_of[i]]
+
+    def _prefix(self, tokens: list[int], known: _Prefix) -> _Prefix:
+        """A prefix and its per-layer (keys, values), batch of one. It starts from the tokens it shares with
+        `known` (the previous group's prefix: groups come in token order, so neighbours share the most, e.g.
+        the instruction before their different DDL)."""
+        reuse = _common_length(tokens, known.tokens)
+        cached = [(k[:, :, :reuse], v[:, :, :reuse]) for k, v in known.states] if reuse else []
+        if reuse == len(tokens):
+            return _Prefix(tokens, cached)
+        from transformers import DynamicCache
+
+        rest = self._torch.tensor([tokens[reuse:]], device=self.device)
+        # The cache's length places the new tokens after the reused ones (positions and causal mask alike).
+        cache = self.model(input_ids=rest, past_key_values=DynamicCache(cached) if cached else None,
+                           use_cache=True, logits_to_keep=1).past_key_values
+        return _Prefix(tokens, [(layer.keys, layer.values) for layer in cache.layers])
+
+    def _decode(self, rows: list[_Row], options: GenerationOptions) -> list[list[int]]:
+        """Greedy tokens for a batch of rows: prefill their suffixes on their prefixes' caches, then decode;
+        a row leaves the batch once finished, so the others no longer wait for it."""
+        cache, mask, positions, logits = self._prefill(rows, options)
+        generated: list[list[int]] = [[] for _ in rows]
+        active = list(range(len(rows)))  # the rows still in the batch, in the cache's order
+        while True:
+            next_tokens = logits.argmax(-1)
+            for row, token in zip(active, next_tokens.tolist()):
+                generated[row].append(token)
+            keep = [slot for slot, row in enumerate(active) if not self._finished(generated[row], options)]
+            if not keep:
+                return generated
+            if len(keep) < len(active):
+                index = self._torch.tensor(keep, device=self.device)
+                cache.batch_select_indices(index)
+                mask, positions, next_tokens = mask[index], positions[index], next_tokens[index]
+                active = [active[slot] for slot in keep]
+            mask = self._torch.cat([mask, mask.new_ones(len(active), 1)], dim=1)
+            positions = positions[:, -1:] + 1
+            logits = self._forward(next_tokens[:, None], mask, positions, cache)[:, -1]
+
+    def _prefill(self, rows: list[_Row], options: GenerationOptions):
+        """The batch's cache, attention mask, last positions and first logits, once its rows' suffixes are
+        computed on their prefixes. Every row ends at the same index of the cache, the layout being
+        [pad…][prefix][pad…][suffix] (see _batch_layout). The suffixes go in parts of rows of similar
+        length (the rows come sorted by it), so that little padding is computed: a part writes into its
+        rows of the batch's cache and leaves masked room before its shorter suffixes."""
+        torch = self._torch
+        prefix_width, end = _batch_layout(rows)
+        cache = _batch_cache(rows, prefix_width, capacity=end + _ROOM)
+        mask = _batch_mask(rows, prefix_width, end, self.device)
+        suffixes = [r.ids[r.prefix :] for r in rows]
+        logits, positions = [], []
+        pad = self.tokenizer.pad_token_id
+        for start, stop in _prefill_parts([len(s) for s in suffixes]):
+            part = suffixes[start:stop]
+            width = max(len(s) for s in part)
+            inputs = torch.tensor([[pad] * (width - len(s)) + s for s in part], device=self.device)
+            part_mask = mask[start:stop]
+            part_positions = (part_mask.cumsum(-1) - 1).clamp(min=0)[:, -width:]
+            part_cache = _cache_rows(cache, start, stop, end - width)
+            logits.append(self._forward(inputs, part_mask, part_positions, part_cache)[:, -1])
+            positions.append(part_positions[:, -1:])
+        for layer in cache.layers:
+            layer.show(end)
+        return cache, mask, torch.cat(positions), torch.cat(logits)
+
+    def _forward(self, inputs, mask, positions, cache):
+        # logits_to_keep=1: only the last position's logits are needed (the vocabulary projection is large).
+        return self.model(input_ids=inputs, attention_mask=mask, position_ids=positions,
+                          past_key_values=cache, use_cache=True, logits_to_keep=1).logits
+
+    def _finished(self, generated: list[int], options: GenerationOptions) -> bool:
+        """The plain path's stop rules: the token budget, an end-of-sequence token, or SqlStopCriteria."""
+        if len(generated) >= options.max_new_tokens or generated[-1] in self._eos:
+            return True
+        return _is_finished(self.tokenizer.decode(generated, skip_special_tokens=True))
 
 
 class SqlStopCriteria:
@@ -148,17 +273,243 @@ def _cut_after_statement(text: str) -> str:
 
 def _length_sorted_batches(lengths: list[int], options: GenerationOptions) -> list[list[int]]:
     """Indices grouped into batches of similar prompt length, each within the token budget."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
+    return _batches(sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True), lengths, options)
+
+
+def _batches(order: list[int], lengths: list[int], options: GenerationOptions) -> list[list[int]]:
+    """`order` cut into consecutive batches of at most `batch_size` rows and `max_batch_tokens` tokens
+    (each row counted as wide as the batch's longest prompt plus the answer)."""
     batches: list[list[int]] = []
+    width = 0
     for index in order:
         current = batches[-1] if batches else None
-        # The longest prompt comes first in each batch, so it sets the batch's width.
-        width = lengths[current[0]] + options.max_new_tokens if current else 0
-        if current and len(current) < options.batch_size and (len(current) + 1) * width <= options.max_batch_tokens:
+        wider = max(width, lengths[index] + options.max_new_tokens)
+        room = current and len(current) < options.batch_size
+        if room and (len(current) + 1) * wider <= options.max_batch_tokens:
             current.append(index)
+            width = wider
         else:
             batches.append([index])
+            width = lengths[index] + options.max_new_tokens
     return batches
+
+
+# --- shared prefixes ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrefixGroup:
+    """Prompts whose first `length` tokens are the same: that prefix is computed once for all of them."""
+
+    length: int
+    members: list[int]  # prompt indices
+
+
+@dataclass(frozen=True)
+class _Prefix:
+    tokens: list[int]
+    states: list  # per layer (keys, values), each (1, heads, len(tokens), head_dim)
+
+
+@dataclass(frozen=True)
+class _Row:
+    ids: list[int]  # the whole prompt
+    prefix: int  # how many of its first tokens `states` already holds
+    states: list  # the prefix's per-layer (keys, values), batch of one
+
+
+# A group spans at most this many neighbouring prompts: it keeps the grouping linear in the number of
+# prompts and costs one more prefix pass per 256 prompts of a group.
+_GROUP_WINDOW = 256
+
+
+def _shared_prefix_groups(ids: list[list[int]], window: int = _GROUP_WINDOW) -> list[PrefixGroup]:
+    """Prompts grouped so that the fewest prompt tokens are computed in all, each group's prefix once.
+
+    Sorted by their tokens, prompts sharing a prefix are neighbours; a run of neighbours shares the
+    smallest prefix two of them share, and grouping n prompts on a prefix of p tokens saves (n - 1) * p.
+    A dynamic programme picks the runs that save the most (a prompt sharing nothing stays alone). Each
+    prompt keeps at least its last token out of the prefix: the logits that start its answer come from there.
+    """
+    order = sorted(range(len(ids)), key=lambda i: ids[i])
+    links = [min(_common_length(ids[a], ids[b]), len(ids[a]) - 1, len(ids[b]) - 1)
+             for a, b in itertools.pairwise(order)]
+    saved = [0] * (len(order) + 1)  # saved[end]: the most tokens saved by grouping order[:end]
+    start = list(range(-1, len(order)))  # start[end]: where the last group of that best grouping starts
+    for end in range(2, len(order) + 1):
+        saved[end] = saved[end - 1]
+        shared = None
+        for first in range(end - 2, max(-1, end - 1 - window), -1):
+            shared = links[first] if shared is None else min(shared, links[first])
+            if saved[first] + (end - 1 - first) * shared > saved[end]:
+                saved[end], start[end] = saved[first] + (end - 1 - first) * shared, first
+    groups = []
+    end = len(order)
+    while end > 0:
+        first = start[end]
+        members = order[first:end]
+        length = min(links[first : end - 1]) if len(members) > 1 else len(ids[members[0]]) - 1
+        groups.append(PrefixGroup(length, members))
+        end = first
+    return groups[::-1]
+
+
+def _common_length(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _prefix_batches(groups: list[PrefixGroup], ids: list[list[int]],
+                    options: GenerationOptions) -> list[list[int]]:
+    """Batches that take the groups in order, so that the prefixes of few groups are alive at once."""
+    return _batches([i for group in groups for i in group.members], [len(t) for t in ids], options)
+
+
+# A prefill part holds about this many suffix tokens: enough for a CPU's matrix units to run at full speed,
+# few enough that the parts' rows are of similar length (with one part for the whole batch, a quarter of
+# the suffix tokens computed were padding, on the benchmark's evaluation prompts).
+_PREFILL_TOKENS = 512
+
+
+def _prefill_parts(lengths: list[int], tokens: int = _PREFILL_TOKENS) -> list[tuple[int, int]]:
+    """(start, stop) of runs of rows (sorted by length) of about `tokens` tokens each, padding included."""
+    parts: list[tuple[int, int]] = []
+    start = 0
+    for stop in range(1, len(lengths) + 1):
+        if stop == len(lengths) or (stop + 1 - start) * max(lengths[start : stop + 1]) > tokens:
+            parts.append((start, stop))
+            start = stop
+    return parts
+
+
+def _batch_layout(rows: list[_Row]) -> tuple[int, int]:
+    """Where every row's prefix ends and where its suffix ends (the same index for all rows)."""
+    prefix_width = max(r.prefix for r in rows)
+    return prefix_width, prefix_width + max(len(r.ids) - r.prefix for r in rows)
+
+
+def _batch_mask(rows: list[_Row], prefix_width: int, end: int, device):
+    """1 for a row's tokens, 0 for padding: row = [0…][1 × prefix][0…][1 × suffix], `end` wide."""
+    import torch
+
+    suffixes = [len(r.ids) - r.prefix for r in rows]
+    rows_mask = [[0] * (prefix_width - r.prefix) + [1] * r.prefix + [0] * (end - prefix_width - s) + [1] * s
+                 for r, s in zip(rows, suffixes)]
+    return torch.tensor(rows_mask, device=device)
+
+
+def _batch_cache(rows: list[_Row], prefix_width: int, capacity: int):
+    """A cache with room for `capacity` tokens a row, each row's prefix placed to end at `prefix_width`."""
+    from transformers.cache_utils import Cache
+
+    layers = []
+    for layer in range(len(rows[0].states)):
+        keys, values = rows[0].states[layer]
+        shape = (len(rows), keys.shape[1], capacity, keys.shape[3])
+        # Zeros where a row has no token: masked out, and never NaN in a masked product.
+        buffers = (keys.new_zeros(shape), values.new_zeros(shape))
+        for row, r in enumerate(rows):
+            for buffer, part in zip(buffers, r.states[layer]):
+                buffer[row, :, prefix_width - r.prefix : prefix_width] = part[0]
+        layers.append(_buffer_layer_class()(buffers, prefix_width))
+    return Cache(layers=layers)
+
+
+def _cache_rows(cache, start: int, stop: int, length: int):
+    """Rows start:stop of a batch's cache, sharing its memory; their next tokens are written at `length`."""
+    from transformers.cache_utils import Cache
+
+    return Cache(layers=[layer.rows(start, stop, length) for layer in cache.layers])
+
+
+# Room for this many more tokens is made in a batch's cache when it is full: one copy of the cache per
+# _ROOM generated tokens, and no more memory held than the answers need (most are far shorter than the
+# token budget).
+_ROOM = 32
+
+
+def _grown(buffer, length: int, capacity: int):
+    """A (batch, heads, capacity, dim) copy of `buffer` holding its first `length` tokens."""
+    grown = buffer.new_zeros(buffer.shape[:2] + (capacity,) + buffer.shape[3:])
+    grown[:, :, :length] = buffer[:, :, :length]
+    return grown
+
+
+@functools.cache
+def _buffer_layer_class():
+    """A cache layer with room for more tokens. transformers' DynamicLayer concatenates at every token, which
+    copies the whole cache per generated token: a quarter of a decoding step's time on a CPU at batch 32
+    (measured)."""
+    from transformers.cache_utils import DynamicLayer
+
+    class BufferLayer(DynamicLayer):
+        def __init__(self, buffers: tuple, length: int):
+            """`buffers`: (keys, values), (batch, heads, capacity, dim), the first `length` tokens filled."""
+            super().__init__()
+            self.lazy_initialization(*buffers)
+            self._buffers = buffers
+            self.show(length)
+
+        def update(self, key_states, value_states, *args, **kwargs):
+            start = self._length
+            if start + key_states.shape[-2] > self._buffers[0].shape[-2]:
+                self._buffers = tuple(_grown(buffer, start, start + key_states.shape[-2] + _ROOM)
+                                      for buffer in self._buffers)
+            for buffer, part in zip(self._buffers, (key_states, value_states)):
+                buffer[:, :, start : start + part.shape[-2]] = part
+            self.show(start + key_states.shape[-2])
+            return self.keys, self.values
+
+        def batch_select_indices(self, indices) -> None:
+            self._buffers = tuple(buffer[indices] for buffer in self._buffers)
+            self.show(self._length)
+
+        def rows(self, start: int, stop: int, length: int):
+            return BufferLayer(tuple(buffer[start:stop] for buffer in self._buffers), length)
+
+        def show(self, length: int) -> None:
+            """Make the first `length` tokens the layer's keys and values (what attention sees)."""
+            self._length = length
+            self.keys, self.values = (buffer[:, :, :length] for buffer in self._buffers)
+
+    return BufferLayer
+
+
+def _plain_kv_cache(config) -> bool:
+    """Whether every layer keeps plain keys and values (so a prefix's cache can be padded and stacked)."""
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    try:
+        layers = DynamicCache(config=config).layers
+    except Exception:  # noqa: BLE001 - an architecture the cache cannot describe: use the plain path
+        return False
+    return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
+
+
+# Generation-config settings that make greedy decoding more than an argmax over the logits.
+_LOGITS_CHANGING = (
+    "repetition_penalty", "encoder_repetition_penalty", "no_repeat_ngram_size", "bad_words_ids",
+    "min_length", "min_new_tokens", "forced_bos_token_id", "forced_eos_token_id", "suppress_tokens",
+    "begin_suppress_tokens", "sequence_bias", "exponential_decay_length_penalty", "guidance_scale",
+)
+
+
+def _plain_greedy(generation_config) -> bool:
+    from transformers import GenerationConfig
+
+    default = GenerationConfig()
+    return all(getattr(generation_config, name, None) == getattr(default, name, None)
+               for name in _LOGITS_CHANGING)
+
+
+def _eos_ids(generation_config) -> frozenset[int]:
+    eos = generation_config.eos_token_id
+    return frozenset(eos if isinstance(eos, list) else [] if eos is None else [eos])
 
 
 def _pick_device(device: str) -> str:
