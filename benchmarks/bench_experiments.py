@@ -155,11 +155,12 @@ def _run_of(cell: Cell, runs: dict[str, dict]) -> str | None:
     return next((name for name in runs if name.startswith(prefix) and name[len(prefix):].isdigit()), None)
 
 
-def evaluate(plan: Plan, pool: dict, eval_file: Path, runs: dict[str, str]) -> None:
-    """The base model and the runs; generations already made are reused from the studio's cache."""
+def evaluate(plan: Plan, pool: dict, eval_file: Path, runs: dict[str, str], with_base: bool = True) -> None:
+    """The runs (and the base model); generations already made are reused from the studio's cache."""
     candidates = [arg for run in runs.values() for arg in ("--run", run)]
-    print(f"== evaluating the base model and {len(runs)} runs on {eval_file.name}", flush=True)
-    studio("eval", *candidates, "--base", DEFAULT_MODEL, "--file", str(eval_file),
+    candidates += ["--base", DEFAULT_MODEL] if with_base else []
+    print(f"== evaluating {len(candidates) // 2} candidates on {eval_file.name}", flush=True)
+    studio("eval", *candidates, "--file", str(eval_file),
            "--db-dir", str(Path(pool["path"], "databases")), "--mode", "execution",
            "--max-new-tokens", str(plan.max_new_tokens), capture=False)
 
@@ -299,8 +300,10 @@ def main() -> None:
     evaluate(plan, pool, eval_file, runs)
     budget = budget_cell(plan, findings(plan.cells(), runs, board(eval_file)))
     big_pool = prepare_pool(plan, plan.budget_fraction, "experiment-budget-pool")
-    runs.update(train_cells(plan, big_pool, [budget]))
-    evaluate(plan, pool, eval_file, runs)  # the held-out game rows are the same in both pools
+    budget_run = train_cells(plan, big_pool, [budget])
+    runs.update(budget_run)
+    # Only the new run: the others' latest evaluations stand (the held-out rows are the same in both pools).
+    evaluate(plan, pool, eval_file, budget_run, with_base=False)
     lines = findings([*plan.cells(), budget], runs, board(eval_file))
     plots = plot(plan, lines)
     write_results(plan, pool, lines, plots, time.monotonic() - started)
