@@ -11,8 +11,9 @@ The adapter matters: an untrained model never writes `;`, so both ways would run
 `--adapter PATH`, a small one is trained through the studio (python -m studio train, the cpu-lora preset on
 TRAIN_ROWS training rows, 768-token blocks so no SQL is cut off) and kept under benchmarks/results/tmp/.
 
-The studio runs twice: tuned for this benchmark (one batch for all prompts, a larger token budget), and
-with the options `studio.evaluate` uses by default (batches of 8). Each run is a process of its own, so the
+The studio runs three times: with the options `studio.evaluate` uses by default, then without prompt lookup
+and in batches of 8, to show what each contributes. Then both ways answer the same prompts with the base model
+alone, as the book's first experiment evaluates it (it repeats the DDL, so its answers are long). Each run is a process of its own, so the
 peak resident memory of each is its own (the peak is reset after loading where Linux allows, and both the
 whole-process and the generation-only peak are reported). Wall-clock and CPU time are both recorded: on a
 machine shared with other work the wall clock also counts the others' time, while with one torch thread the
@@ -23,13 +24,17 @@ after the statement are not part of the answer.
 Torch threads: OMP_NUM_THREADS is 1 unless set, for both ways (on 2 cores shared with other work, two
 threads spin-wait on each other; see bench_training.py). On a quiet machine, OMP_NUM_THREADS=2 uses both cores.
 
-Why not more than a few times faster on this CPU: the questions are Korean, which SmolLM2's tokenizer splits
-finely, so what follows the shared prefix is ~65 tokens a prompt (of ~265), and the answers are ~27 tokens.
-Those ~90 tokens a prompt have to be computed whatever the batching; at the CPU's measured matrix speed
-(~2.4 ms a token on one thread) they cost ~0.2 s a prompt, while the book's way takes ~2.2 s a prompt
-(~0.7 s for the whole prompt, ~1.4 s for 28 one-token steps): about 9x at best, before any overhead.
+Why a fine-tuned adapter gains less than the base model on this CPU: its answers are short (~27 tokens, and
+it ends them itself), so the book's way spends ~1.7 s a prompt, and what the studio must still compute is
+the prompt. The questions are Korean, which SmolLM2's tokenizer splits finely, so what follows the shared
+prefix is ~65 tokens a prompt (of ~265); with the prefixes, ~4,300 prompt tokens for 48 prompts. The fp32
+matrix products of those run at the CPU's measured peak (~190 GFLOPS on 2 threads, torch's profiler: 3.9 s
+of a 5.3 s prefill in aten::mm), so about 6 s of the ~14 s is prompt work no batching can remove. The base
+model writes ~100 tokens a prompt, and there batching and prompt lookup pay in full. Measured and left out:
+merging the LoRA weights (10 % faster, the same outputs here, but not the same arithmetic as the book's
+unmerged adapter) and bfloat16 (25 % faster, 37 of 48 answers the same: not the same model any more).
 
-    python benchmarks/bench_generation.py [--adapter PATH] [--prompts 48] [--batch-size 48]
+    python benchmarks/bench_generation.py [--adapter PATH] [--prompts 48]
 """
 
 from __future__ import annotations
@@ -56,8 +61,6 @@ OUT = ROOT / "benchmarks" / "results" / "generation.json"
 SCRATCH = ROOT / "benchmarks" / "results" / "tmp" / "generation"
 CACHED_ADAPTER = SCRATCH / "adapter"
 MAX_NEW_TOKENS = 128
-# The tuned run's token budget per batch: 48 rows of these prompts (≤ 313 tokens) and 128 new tokens fit.
-TUNED_BATCH_TOKENS = 32768
 TRAIN_ROWS = 48
 # cpu-lora with a higher learning rate and two epochs, so that 48 rows are enough to learn the answer's form;
 # batch 1 keeps the trainer's memory at a few GB on a shared machine.
@@ -82,13 +85,23 @@ def main(argv: list[str]) -> int:
     load = os.getloadavg()[0]
     from studio.evaluate import EvalOptions
 
-    default_batch = EvalOptions().batch_size
-    runs = {
-        "studio": run_way("studio", model, adapter, prompts_file, args.batch_size, TUNED_BATCH_TOKENS),
-        "studio-default": run_way("studio", model, adapter, prompts_file, default_batch, None),
-        "book": run_way("book", model, adapter, prompts_file, 1, None),
+    default = EvalOptions()
+    studio = {"batch_size": default.batch_size, "max_batch_tokens": default.max_batch_tokens}
+    setups = {
+        "fine-tuned": {
+            "studio": run_way("studio", model, adapter, prompts_file, studio),
+            "studio-no-lookup": run_way("studio", model, adapter, prompts_file, {**studio, "draft_tokens": 0}),
+            "studio-batch-8": run_way("studio", model, adapter, prompts_file, {**studio, "batch_size": 8}),
+            "book": run_way("book", model, adapter, prompts_file, {}),
+        },
+        # The base model, as the book's first experiment evaluates it: it answers by repeating the DDL, so
+        # its answers are long (up to the token budget) and end at the first `;` of the copied DDL.
+        "base": {
+            "studio": run_way("studio", model, None, prompts_file, studio),
+            "book": run_way("book", model, None, prompts_file, {}),
+        },
     }
-    write_results(runs, prompts, adapter, load, args, default_batch)
+    write_results(setups, prompts, adapter, load, studio)
     return 0
 
 
@@ -96,8 +109,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--adapter", help="a LoRA adapter folder for the offline model (default: train one)")
     parser.add_argument("--prompts", type=int, default=int(os.environ.get("BENCH_GENERATION_PROMPTS", "48")))
-    parser.add_argument("--batch-size", type=int, default=48, help="the tuned studio run's batch size")
-    parser.add_argument("--max-batch-tokens", type=int, help=argparse.SUPPRESS)
+    # The studio's generation options in a child process (a JSON object of GenerationOptions fields):
+    parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     # One way, measured in a child process:
     parser.add_argument("--measure", choices=("book", "studio"), help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
@@ -151,14 +164,14 @@ def eval_prompts(version: dict, count: int) -> list[str]:
 # --- one way, measured in a child process -----------------------------------------------------------------
 
 
-def run_way(way: str, model: Path, adapter: Path, prompts_file: Path, batch_size: int,
-            max_batch_tokens: int | None) -> dict:
-    result = SCRATCH / f"{way}-{batch_size}.json"
-    command = [sys.executable, __file__, "--measure", way, "--model", str(model), "--adapter", str(adapter),
-               "--prompts-file", str(prompts_file), "--result", str(result), "--batch-size", str(batch_size)]
-    if max_batch_tokens:
-        command += ["--max-batch-tokens", str(max_batch_tokens)]
-    print(f"== {way}, batch size {batch_size}", flush=True)
+def run_way(way: str, model: Path, adapter: Path | None, prompts_file: Path, options: dict) -> dict:
+    name = "-".join([way, *(f"{k}{v}" for k, v in options.items()), "adapter" if adapter else "base"])
+    result = SCRATCH / f"{name}.json"
+    command = [sys.executable, __file__, "--measure", way, "--model", str(model),
+               "--prompts-file", str(prompts_file), "--result", str(result), "--options", json.dumps(options)]
+    if adapter:
+        command += ["--adapter", str(adapter)]
+    print(f"== {name}", flush=True)
     if subprocess.run(command, cwd=ROOT, timeout=7200).returncode != 0:
         raise SystemExit(f"measuring the {way} way failed")
     # The 1-minute load average after the run: other work on the machine slows the wall clock, not CPU time.
@@ -169,7 +182,7 @@ def measure(args) -> int:
     prompts = json.loads(Path(args.prompts_file).read_text(encoding="utf-8"))
     started = time.perf_counter()
     load = load_book if args.measure == "book" else load_studio
-    generate = load(Path(args.model), Path(args.adapter), args)
+    generate = load(Path(args.model), Path(args.adapter) if args.adapter else None, args)
     loaded_s = time.perf_counter() - started
     process_peak = peak_rss_mb()
     reset = reset_peak_rss()
@@ -185,7 +198,7 @@ def measure(args) -> int:
     return 0
 
 
-def load_book(model: Path, adapter: Path, _args):
+def load_book(model: Path, adapter: Path | None, _args):
     """The book's generation: a text-generation pipeline called once per prompt."""
     import torch
     from peft import PeftModel
@@ -194,8 +207,10 @@ def load_book(model: Path, adapter: Path, _args):
     tokenizer = AutoTokenizer.from_pretrained(model)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token  # as the book
-    base = AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32)
-    model = PeftModel.from_pretrained(base, adapter).eval()
+    model = AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32)
+    if adapter:
+        model = PeftModel.from_pretrained(model, adapter)
+    model.eval()
     pipe = pipeline("text-generation", model=model, tokenizer=tokenizer, device="cpu")
 
     def generate(prompts: list[str]) -> list[str]:
@@ -207,13 +222,12 @@ def load_book(model: Path, adapter: Path, _args):
     return generate
 
 
-def load_studio(model: Path, adapter: Path, args):
+def load_studio(model: Path, adapter: Path | None, args):
     """The studio's generation, as `studio.evaluate` calls it."""
     from studio.inference import GenerationOptions, LoadOptions, get_generator
 
     generator = get_generator(model, LoadOptions(adapter=adapter))
-    budget = {"max_batch_tokens": args.max_batch_tokens} if args.max_batch_tokens else {}
-    options = GenerationOptions(max_new_tokens=MAX_NEW_TOKENS, batch_size=args.batch_size, **budget)
+    options = GenerationOptions(max_new_tokens=MAX_NEW_TOKENS, **json.loads(args.options))
     return lambda prompts: [c.text for c in generator.generate(prompts, options)]
 
 
@@ -239,41 +253,53 @@ def reset_peak_rss() -> bool:
 # --- the comparison -----------------------------------------------------------------------------------------
 
 
-def write_results(runs: dict, prompts: list[str], adapter: Path, load: float, args,
-                  default_batch: int) -> None:
-    book = runs["book"]
-    answers = [_cut_after_statement(text) for text in book["outputs"]]
+def write_results(setups: dict, prompts: list[str], adapter: Path, load: float, studio: dict) -> None:
     n = len(prompts)
     threads = os.environ["OMP_NUM_THREADS"]
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, {threads} torch thread(s), "
                f"load average {load:.1f} at the start")
-    compared = {way: compare(answers, run, book) for way, run in runs.items() if way != "book"}
-    differences = {way: c.pop("differences") for way, c in compared.items()}
+    compared = {setup: compare_with_book(runs) for setup, runs in setups.items()}
+    differences = {setup: {way: c.pop("differences") for way, c in ways.items()}
+                   for setup, ways in compared.items()}
     command = f"OMP_NUM_THREADS={threads} python benchmarks/bench_generation.py {' '.join(sys.argv[1:])}".strip()
+    default = f"evaluate's defaults: batches of {studio['batch_size']}, prompt lookup"
+    tuned, base = setups["fine-tuned"], setups["base"]
     result = {
         "command": command, "machine": machine, "model": DEFAULT_MODEL,
         "adapter": str(adapter.relative_to(ROOT)) if adapter.is_relative_to(ROOT) else str(adapter),
-        "prompts": n, "max_new_tokens": MAX_NEW_TOKENS,
-        "batch_sizes": {"studio": args.batch_size, "studio-default": default_batch},
+        "prompts": n, "max_new_tokens": MAX_NEW_TOKENS, "studio_options": studio,
         "compared_with_book": compared,
-        "book_answers_ending_in_semicolon": sum(";" in a for a in answers),
-        "ways": {way: {k: round(v, 1) if isinstance(v, float) else v for k, v in run.items()
-                       if k != "outputs"} for way, run in runs.items()},
+        "book_answers_ending_in_semicolon": {
+            setup: sum(";" in _cut_after_statement(a) for a in runs["book"]["outputs"])
+            for setup, runs in setups.items()},
+        "ways": {setup: {way: {k: round(v, 1) if isinstance(v, float) else v for k, v in run.items()
+                               if k != "outputs"} for way, run in runs.items()} for setup, runs in setups.items()},
         "differences": differences,
         "table": [
-            way_row(f"book's way: pipeline, one prompt at a time ({n} held-out game prompts)", book, n),
-            way_row(f"studio engine, batches of {args.batch_size} (token budget {TUNED_BATCH_TOKENS})",
-                    runs["studio"], n),
-            way_row(f"studio engine, evaluate's default batches of {default_batch}", runs["studio-default"],
-                    n),
-            speedup_row("studio engine (tuned) vs the book's way", compared["studio"], n, machine),
-            speedup_row(f"studio engine (batches of {default_batch}) vs the book's way",
-                        compared["studio-default"], n, machine),
+            way_row(f"fine-tuned, book's way: pipeline, one prompt at a time ({n} held-out game prompts)",
+                    tuned["book"], n),
+            way_row(f"fine-tuned, studio engine, {default}", tuned["studio"], n),
+            speedup_row("fine-tuned, studio engine (evaluate's defaults) vs the book's way",
+                        compared["fine-tuned"]["studio"], n, machine),
+            speedup_row("fine-tuned, studio engine without prompt lookup vs the book's way",
+                        compared["fine-tuned"]["studio-no-lookup"], n, machine),
+            speedup_row("fine-tuned, studio engine in batches of 8 vs the book's way",
+                        compared["fine-tuned"]["studio-batch-8"], n, machine),
+            way_row("base model, book's way", base["book"], n),
+            way_row(f"base model, studio engine, {default}", base["studio"], n),
+            speedup_row("base model, studio engine (evaluate's defaults) vs the book's way",
+                        compared["base"]["studio"], n, machine),
         ],
     }
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print(json.dumps(result["table"], indent=1, ensure_ascii=False))
+
+
+def compare_with_book(runs: dict) -> dict:
+    """Each studio run of a setup against the book's run of the same setup."""
+    answers = [_cut_after_statement(text) for text in runs["book"]["outputs"]]
+    return {way: compare(answers, run, runs["book"]) for way, run in runs.items() if way != "book"}
 
 
 def compare(answers: list[str], run: dict, book: dict) -> dict:
@@ -301,7 +327,7 @@ def way_row(measure: str, run: dict, n: int) -> dict:
 def speedup_row(measure: str, compared: dict, n: int, machine: str) -> dict:
     return {"benchmark": "generation", "measure": f"speed-up, {measure}", "value": compared["speedup_wall"],
             "unit": "×", "note": f"wall clock (CPU time: {compared['speedup_cpu']}×); identical outputs "
-                                f"{compared['identical_outputs']}/{n}; same model + adapter; {machine}"}
+                                f"{compared['identical_outputs']}/{n}; same model (and adapter); {machine}"}
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ share, each group's prefix is run through the model once (continuing from the pr
 it shares the instruction), and its key/value cache is copied into every row of the batch that needs it;
 only the rest of each prompt (the question) is computed per prompt, in parts of similar length. A greedy
 loop over the model's forward pass then decodes the batch into a cache with room to grow, and a row leaves
-the batch as soon as it finishes. Padding (between prefix and question, and before shorter questions) is
+the batch as soon as it finishes. Once few rows are left (the long answers), each step also checks tokens
+drafted by prompt lookup (what followed the latest earlier occurrence of the row's last tokens: names copied
+from the DDL, a clause or a loop repeated): the model keeps those it would have chosen itself, and the
+rejected ones are masked out. Padding (between prefix and question, and before shorter questions) is
 masked out and skipped by the position ids, so each row computes what it would alone: the answers are
 those of one-at-a-time greedy `generate` (tests/test_inference_prefix.py checks it on the real model, and
 benchmarks/bench_generation.py against the book's pipeline). In floating point, differently shaped
@@ -53,12 +56,15 @@ class GenerationOptions:
     batch_size: int = 8
     max_batch_tokens: int = 16384  # prompt+answer tokens per batch; bounds memory for long prompts
     prefix_cache: bool = True  # compute a prefix shared by several prompts once (see the module's docstring)
+    draft_tokens: int = 10  # prompt lookup: at most this many tokens a row checked per step (0: off)
 
     def __post_init__(self):
         if not 1 <= self.max_new_tokens <= 4096:
             raise StudioError("max_new_tokens must be between 1 and 4096")
         if self.batch_size < 1:
             raise StudioError("batch_size must be at least 1")
+        if self.draft_tokens < 0:
+            raise StudioError("draft_tokens must be 0 or more")
 
 
 @dataclass(frozen=True)
@@ -103,24 +109,30 @@ class Generator:
         options: GenerationOptions = GenerationOptions(),
         progress: ProgressCallback | None = None,
     ) -> list[Completion]:
-        """Greedy completions for `prompts`, in their order."""
+        """Greedy completions for `prompts`, in their order. `progress` hears of every prompt answered (on the
+        shared-prefix path as soon as its row finishes, not only when its batch does)."""
         ids = self.tokenizer(list(prompts))["input_ids"]
+        done = 0
+
+        def answered_rows(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress:
+                progress(done, len(prompts))
+
         # A prompt of one token has no prefix to share and no suffix to start from: the plain path takes it.
         if options.prefix_cache and self._shares_prefixes and all(len(t) > 1 for t in ids):
             groups = _shared_prefix_groups(ids)
-            answered = self._generate_shared(_prefix_batches(groups, ids, options), ids, groups, options)
+            batches = _prefix_batches(groups, ids, options)
+            answered = self._generate_shared(batches, ids, groups, options, answered_rows)
         else:
             batches = _length_sorted_batches([len(t) for t in ids], options)
-            answered = self._generate_plain(batches, ids, options)
+            answered = self._generate_plain(batches, ids, options, answered_rows)
         results: list[Completion | None] = [None] * len(prompts)
-        done = 0
         with self._lock, self._torch.inference_mode():  # the generators above start computing only here
             for batch, tokens in answered:
                 for index, generated in zip(batch, tokens):
                     results[index] = self._completion(prompts[index], generated)
-                done += len(batch)
-                if progress:
-                    progress(done, len(prompts))
         return results  # type: ignore[return-value]
 
     def _completion(self, prompt: str, generated: list[int]) -> Completion:
@@ -130,9 +142,10 @@ class Generator:
 
     # --- the plain path: transformers' generate on left-padded batches --------------------------------------
 
-    def _generate_plain(self, batches, ids, options):
+    def _generate_plain(self, batches, ids, options, answered_rows):
         for batch in batches:
             yield batch, self._generate_batch([ids[i] for i in batch], options)
+            answered_rows(len(batch))
 
     def _generate_batch(self, ids: list[list[int]], options: GenerationOptions) -> list[list[int]]:
         inputs = self.tokenizer.pad({"input_ids": ids}, return_tensors="pt").to(self.device)
@@ -149,7 +162,7 @@ class Generator:
 
     # --- the shared-prefix path: each group's prefix once, then a greedy loop over forward passes ---------
 
-    def _generate_shared(self, batches, ids, groups, options):
+    def _generate_shared(self, batches, ids, groups, options, answered_rows):
         group_of = {index: number for number, group in enumerate(groups) for index in group.members}
         unanswered = [len(group.members) for group in groups]
         states: dict[int, _Prefix] = {}  # the prefixes of the groups in use, by group number
@@ -161,7 +174,7 @@ class Generator:
             # By suffix length: the prefill takes neighbouring rows together (see _prefill).
             batch = sorted(batch, key=lambda i: len(ids[i]) - groups[group_of[i]].length)
             rows = [_Row(ids[i], groups[group_of[i]].length, states[group_of[i]].states) for i in batch]
-            yield batch, self._decode(rows, options)
+            yield batch, self._decode(rows, options, answered_rows)
             for i in batch:  # a group's prefix is dropped once all its prompts are answered
                 unanswered[group_of[i]] -= 1
                 if not unanswered[group_of[i]]:
@@ -183,27 +196,68 @@ class Generator:
                            use_cache=True, logits_to_keep=1).past_key_values
         return _Prefix(tokens, [(layer.keys, layer.values) for layer in cache.layers])
 
-    def _decode(self, rows: list[_Row], options: GenerationOptions) -> list[list[int]]:
+    def _decode(self, rows: list[_Row], options: GenerationOptions,
+                answered_rows: Callable[[int], None]) -> list[list[int]]:
         """Greedy tokens for a batch of rows: prefill their suffixes on their prefixes' caches, then decode;
-        a row leaves the batch once finished, so the others no longer wait for it."""
+        a row leaves the batch once finished, so the others no longer wait for it. A step also checks
+        tokens drafted from each row's own text (see _draft) when that pays (see _draft_length): every drafted
+        token the model agrees with is a step saved."""
+        torch = self._torch
         cache, mask, positions, logits = self._prefill(rows, options)
         generated: list[list[int]] = [[] for _ in rows]
         active = list(range(len(rows)))  # the rows still in the batch, in the cache's order
+        chosen = logits.argmax(-1)[:, None].tolist()  # per active row, the tokens the model chose last step
+        drafted, taken = [0] * len(rows), [0] * len(rows)  # per row, drafted tokens and those the model took
         while True:
-            next_tokens = logits.argmax(-1)
-            for row, token in zip(active, next_tokens.tolist()):
-                generated[row].append(token)
-            keep = [slot for slot, row in enumerate(active) if not self._finished(generated[row], options)]
+            keep = [slot for slot, row in enumerate(active) if not self._take(generated[row], chosen[slot], options)]
+            if len(keep) < len(active):
+                answered_rows(len(active) - len(keep))
             if not keep:
                 return generated
             if len(keep) < len(active):
-                index = self._torch.tensor(keep, device=self.device)
+                index = torch.tensor(keep, device=self.device)
                 cache.batch_select_indices(index)
-                mask, positions, next_tokens = mask[index], positions[index], next_tokens[index]
+                mask, positions = mask[index], positions[index]
                 active = [active[slot] for slot in keep]
-            mask = self._torch.cat([mask, mask.new_ones(len(active), 1)], dim=1)
-            positions = positions[:, -1:] + 1
-            logits = self._forward(next_tokens[:, None], mask, positions, cache)[:, -1]
+            limit = _draft_length([(taken[row] + 1) / (drafted[row] + 2) for row in active], options.draft_tokens)
+            drafts = [_draft(rows[row].ids + generated[row], min(limit, options.max_new_tokens
+                                                                 - len(generated[row]) - 1))
+                      for row in active]
+            width = 1 + max(map(len, drafts))
+            pad = self.tokenizer.pad_token_id
+            inputs = torch.tensor([[generated[row][-1], *d] + [pad] * (width - 1 - len(d))
+                                   for row, d in zip(active, drafts)], device=self.device)
+            mask = torch.cat([mask, torch.tensor([[1] * (1 + len(d)) + [0] * (width - 1 - len(d))
+                                                  for d in drafts], device=self.device)], dim=1)
+            steps = torch.arange(1, width + 1, device=self.device)
+            predicted = self._forward(inputs, mask, positions + steps, cache, keep=width).argmax(-1).tolist()
+            agreed = [_agreeing(d, p) for d, p in zip(drafts, predicted)]
+            for row, d, a in zip(active, drafts, agreed):
+                drafted[row], taken[row] = drafted[row] + len(d), taken[row] + a
+            chosen = [p[: a + 1] for p, a in zip(predicted, agreed)]
+            positions = positions + 1 + torch.tensor(agreed, device=self.device)[:, None]
+            mask = self._drop_rejected(cache, mask, width, agreed)
+
+    def _take(self, generated: list[int], tokens: list[int], options: GenerationOptions) -> bool:
+        """Add the model's tokens to a row's answer up to where it finishes; whether it has."""
+        for token in tokens:
+            generated.append(token)
+            if self._finished(generated, options):
+                return True
+        return False
+
+    def _drop_rejected(self, cache, mask, width: int, agreed: list[int]):
+        """After a step of `width` tokens a row, hide the drafted tokens a row's model did not agree with
+        (masked, so later tokens never see them) and give back the cache columns no row uses any more."""
+        length = mask.shape[1]
+        for slot, kept in enumerate(agreed):
+            mask[slot, length - width + 1 + kept :] = 0
+        unused = width - 1 - max(agreed)
+        if unused:
+            for layer in cache.layers:
+                layer.show(length - unused)
+            mask = mask[:, : length - unused]
+        return mask
 
     def _prefill(self, rows: list[_Row], options: GenerationOptions):
         """The batch's cache, attention mask, last positions and first logits, once its rows' suffixes are
@@ -231,10 +285,10 @@ class Generator:
             layer.show(end)
         return cache, mask, torch.cat(positions), torch.cat(logits)
 
-    def _forward(self, inputs, mask, positions, cache):
-        # logits_to_keep=1: only the last position's logits are needed (the vocabulary projection is large).
+    def _forward(self, inputs, mask, positions, cache, keep: int = 1):
+        # Only the last `keep` positions' logits are needed (the vocabulary projection is large).
         return self.model(input_ids=inputs, attention_mask=mask, position_ids=positions,
-                          past_key_values=cache, use_cache=True, logits_to_keep=1).logits
+                          past_key_values=cache, use_cache=True, logits_to_keep=keep).logits
 
     def _finished(self, generated: list[int], options: GenerationOptions) -> bool:
         """The plain path's stop rules: the token budget, an end-of-sequence token, or SqlStopCriteria."""
@@ -384,6 +438,50 @@ def _prefill_parts(lengths: list[int], tokens: int = _PREFILL_TOKENS) -> list[tu
             parts.append((start, stop))
             start = stop
     return parts
+
+
+# --- prompt lookup --------------------------------------------------------------------------------------------
+
+# A decoding step costs about this many tokens' worth of computation before any token is computed: the
+# weights are read once a step, however many tokens the batch holds. Measured on SmolLM2-135M, 2 cores: one
+# row of 1 token 47 ms, of 16 tokens 81 ms; 8 rows of 1 token 82 ms, of 8 tokens 208 ms (~2.2 ms a token).
+_STEP_COST_TOKENS = 24
+_DRAFT_NGRAM = 3
+
+
+def _draft_length(acceptance: list[float], limit: int) -> int:
+    """How many tokens to draft a row this step: the number that yields the most tokens per unit of cost, a
+    step costing _STEP_COST_TOKENS plus the tokens it computes (rows x (1 + drafted)). A row whose drafted
+    tokens were taken at rate p yields 1 + p + ... + p^k tokens a step from k drafted ones. So a big batch
+    drafts only when the model has been taking nearly every drafted token (a copied DDL, a loop), and a
+    batch of a few rows drafts even at a modest rate."""
+    def tokens_per_cost(k: int) -> float:
+        expected = sum((1 - p ** (k + 1)) / (1 - p) for p in acceptance)
+        return expected / (_STEP_COST_TOKENS + len(acceptance) * (k + 1))
+
+    return max(range(limit + 1), key=tokens_per_cost)
+
+
+def _draft(tokens: list[int], limit: int, ngram: int = _DRAFT_NGRAM) -> list[int]:
+    """Prompt lookup: the tokens that followed the latest earlier occurrence of the text's last few tokens.
+    SQL copies table and column names from the DDL and repeats its own clauses, and a model stuck in a loop
+    repeats itself exactly, so these are often the very tokens greedy decoding would choose."""
+    if limit <= 0:
+        return []
+    for n in range(min(ngram, len(tokens) - 1), 0, -1):
+        tail = tokens[-n:]
+        for start in range(len(tokens) - n - 1, -1, -1):
+            if tokens[start : start + n] == tail:
+                return tokens[start + n : start + n + limit]
+    return []
+
+
+def _agreeing(draft: list[int], predicted: list[int]) -> int:
+    """How many leading drafted tokens are the ones the model chose (each given the ones before it)."""
+    agreed = 0
+    while agreed < len(draft) and draft[agreed] == predicted[agreed]:
+        agreed += 1
+    return agreed
 
 
 def _batch_layout(rows: list[_Row]) -> tuple[int, int]:

@@ -53,6 +53,17 @@ def test_progress_is_reported(offline_model):
     assert seen == [(1, 2), (2, 2)]
 
 
+def test_progress_counts_each_row_as_it_finishes_within_a_batch(offline_model):
+    # Untrained, the model copies the DDL: the one-table DDL ends (`;`) long before the game DDL's copy does.
+    seen = []
+    prompts = [make_prompt(GAME_DDL, QUESTIONS[0]), make_prompt(SHORT_DDL, "플레이어 수는?")]
+    completions = get_generator(offline_model).generate(
+        prompts, GenerationOptions(max_new_tokens=64, batch_size=2),
+        progress=lambda done, total: seen.append((done, total)))
+    assert completions[1].new_tokens < completions[0].new_tokens
+    assert seen == [(1, 2), (2, 2)]
+
+
 def test_adapter_folder_must_hold_an_adapter(offline_model, tmp_path):
     with pytest.raises(StudioError, match="adapter_config.json"):
         ask("smollm2-135m-instruct", SHORT_DDL, "질문", adapter=tmp_path)

@@ -1,6 +1,7 @@
 """The shared-prefix engine: its answers are those of plain one-at-a-time greedy `generate` (real model), and
-its grouping, batching and padding do what they claim."""
+its grouping, batching, padding and prompt lookup do what they claim."""
 
+import pytest
 import torch
 
 from studio.inference import (
@@ -11,7 +12,9 @@ from studio.inference import (
     _batch_layout,
     _batch_mask,
     _cache_rows,
+    _agreeing,
     _cut_after_statement,
+    _draft,
     _plain_greedy,
     _plain_kv_cache,
     _prefill_parts,
@@ -21,6 +24,7 @@ from studio.inference import (
     _shared_prefix_groups,
     get_generator,
 )
+from studio.errors import StudioError
 from studio.prompts import make_prompt
 from studio.ui.examples import GAME_DDL, QUESTIONS
 
@@ -38,14 +42,14 @@ def mixed_prompts() -> list[str]:
     return [game[0], short[0], alone, game[1], short[1], game[2], short[0]]
 
 
-def one_at_a_time(generator: Generator, prompts: list[str]) -> list[str]:
+def one_at_a_time(generator: Generator, prompts: list[str], tokens: int = MAX_NEW_TOKENS) -> list[str]:
     """The reference: transformers' greedy `generate`, one prompt per call, no stop rule of the studio's; the
     studio's cut (the statement up to its `;`) applied afterwards."""
     texts = []
     for prompt in prompts:
         inputs = generator.tokenizer(prompt, return_tensors="pt")
         with torch.inference_mode():
-            output = generator.model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False,
+            output = generator.model.generate(**inputs, max_new_tokens=tokens, do_sample=False,
                                               pad_token_id=generator.tokenizer.pad_token_id)
         new = output[0, inputs["input_ids"].shape[1]:]
         texts.append(_cut_after_statement(generator.tokenizer.decode(new, skip_special_tokens=True)))
@@ -183,3 +187,54 @@ def test_a_one_token_prompt_takes_the_plain_path(offline_model):
     shared = generator.generate(prompts, options)
     plain = generator.generate(prompts, GenerationOptions(max_new_tokens=4, prefix_cache=False))
     assert shared == plain and shared[0].new_tokens > 0
+
+
+# --- prompt lookup -------------------------------------------------------------------------------------------
+
+
+def test_a_draft_is_what_followed_the_latest_match_of_the_last_tokens():
+    tokens = [1, 2, 3, 9, 1, 2, 3, 7, 8, 5, 1, 2, 3]
+    assert _draft(tokens, limit=2) == [7, 8]  # the latest earlier "1 2 3", not the first one
+    assert _draft(tokens, limit=10) == [7, 8, 5, 1, 2, 3]  # up to the end of the text
+    assert _draft([4, 5, 6, 5], limit=3) == [6, 5]  # no 3- or 2-token match: the last token alone
+    assert _draft([4, 5, 6], limit=3) == [] and _draft(tokens, limit=0) == []
+
+
+def test_only_the_drafted_tokens_the_model_chose_are_kept():
+    assert _agreeing([5, 6, 7], [5, 6, 9, 4]) == 2
+    assert _agreeing([5], [4, 1]) == 0 and _agreeing([], [3]) == 0
+
+
+def count_forwards(generator, monkeypatch) -> list[tuple[int, int]]:
+    """The (rows, tokens a row) of each decoding step the generator runs from now on."""
+    shapes: list[tuple[int, int]] = []
+    forward = generator._forward
+
+    def recorded(inputs, mask, positions, cache, keep=1):
+        shapes.append(tuple(inputs.shape))
+        return forward(inputs, mask, positions, cache, keep)
+
+    monkeypatch.setattr(generator, "_forward", recorded)
+    return shapes
+
+
+def test_drafted_tokens_save_steps_and_change_no_answer(offline_model, monkeypatch):
+    # Untrained, SmolLM2 copies the DDL: prompt lookup drafts it, and most drafted tokens are taken.
+    generator = get_generator(offline_model)
+    prompts = [make_prompt(GAME_DDL, q) for q in QUESTIONS[:2]] + [make_prompt(SHORT_DDL, "플레이어 수는?")]
+    tokens = 40
+    shapes = count_forwards(generator, monkeypatch)
+    options = GenerationOptions(max_new_tokens=tokens, batch_size=3)
+    drafted = generator.generate(prompts, options)
+    decoding = [shape for shape in shapes if shape[1] > 1 and shape[0] <= len(prompts)]
+    assert decoding, "no step checked drafted tokens"
+    assert len(shapes) < max(c.new_tokens for c in drafted)  # fewer forward passes than tokens
+    undrafted = generator.generate(prompts, GenerationOptions(max_new_tokens=tokens, batch_size=3,
+                                                              draft_tokens=0))
+    assert [(c.text, c.new_tokens) for c in drafted] == [(c.text, c.new_tokens) for c in undrafted]
+    assert [c.text for c in drafted] == one_at_a_time(generator, prompts, tokens)
+
+
+def test_draft_tokens_must_not_be_negative():
+    with pytest.raises(StudioError, match="draft_tokens"):
+        GenerationOptions(draft_tokens=-1)
