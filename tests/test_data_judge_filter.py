@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 
 from evaluation.testing.openai_standin import OpenAIStandin
+from studio import leaderboard as lb
 from studio.data import PrepareOptions, get_version, list_versions, prepare_dataset
 from studio.data.judge_filter import FILTER_TEMPLATE, filter_version
+from studio.data.versions import versions_table
 from studio.errors import StudioError
 from studio.evaluate import EvalOptions, open_judge
 from studio.settings import load_settings
+from tests.test_leaderboard import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
 DDL = "CREATE TABLE players (player_id INT PRIMARY KEY, username VARCHAR(50), level INT);"
@@ -74,7 +77,37 @@ def test_only_the_versions_own_training_rows_are_asked_about(studio_home, tmp_pa
     wrong = sum(WRONG in q for q in share.train_frame()["question"])
     assert result.dropped == wrong and filtered.train_rows == 3 - wrong
     assert set(filtered.train_frame()["id"]) <= kept
-    assert filtered.options["fraction"] == 1.0 and filtered.eval_frame()["question"].tolist() == ["held out"]
+    assert filtered.options["fraction"] == 0.6 and filtered.eval_frame()["question"].tolist() == ["held out"]
+
+
+def test_a_judged_share_of_the_data_keeps_its_share_and_records_the_judges_drops(studio_home, tmp_path):
+    """A judged 40 % version is still 40 % of the data (where the leaderboard plots it); what the judge
+    dropped, and from which version, is recorded beside it."""
+    share = prepare_dataset(str(write_rows(tmp_path)), PrepareOptions(fraction=0.4, name="forty"))
+    assert share.train_rows == 2 and sum(WRONG in q for q in share.train_frame()["question"]) == 1
+    with fair_judge() as standin, _judge(standin.base_url) as judge:
+        filtered, result = filter_version(share.id, judge)
+        again, _ = filter_version(share.id, judge)
+        twice, _ = filter_version(filtered.id, judge)
+    assert result.asked == 2 and result.dropped == 1 and filtered.train_rows == 1
+    assert again.id == filtered.id  # the same rows kept from the same version: the same version
+    options = get_version(filtered.id).options
+    assert options["fraction"] == 0.4 and options["judged_from"] == share.id
+    assert (options["judged_rows"], options["judge_dropped"], options["judge"]) == (2, 1, "judge:gpt-4o-mini")
+    assert "parent_fraction" not in options and filtered.name == "forty-judged"
+    assert json.loads((filtered.path / "version.json").read_text())["options"] == options
+    # judged again, it is still 40 % of the data, now from the judged version
+    assert (twice.options["fraction"], twice.options["judged_from"]) == (0.4, filtered.id)
+    assert (twice.options["judged_rows"], twice.options["judge_dropped"], twice.train_rows) == (1, 0, 1)
+    assert twice.id != filtered.id
+
+    Registry(load_settings()).run("on-judged-forty", dataset=filtered.id)
+    Registry(load_settings()).run("on-half-of-it", dataset=filtered.id, data_fraction=0.5)
+    board = lb.load_board().set_index("run")
+    assert board.loc["on-judged-forty", "fraction"] == 0.4 and board.loc["on-half-of-it", "fraction"] == 0.2
+    assert "judge:gpt-4o-mini" in board.loc["on-judged-forty", "filters"]
+    table = versions_table().set_index("id")
+    assert (table.loc[filtered.id, "fraction"], table.loc[share.id, "fraction"]) == (0.4, 0.4)
 
 
 def test_a_changed_source_is_refused_before_anything_is_asked(studio_home, tmp_path):

@@ -9,7 +9,10 @@ no version is saved, so a typo costs one request and gets a clear message instea
 The new version is prepared again from the chosen version's recorded source, options and databases, so it
 is a content-addressed version like any other with the same split and execution filter. Only the chosen
 version's own training rows are asked about: a version that keeps a share of the data costs that share,
-and its rows are the ones kept (the new version's `fraction` is 1 of those; the name says where it came from).
+and its rows are the ones kept. It takes every row the judge kept, yet records the chosen version's
+`fraction` (the share of the source's training rows the data was drawn from, what the leaderboard plots
+against), and beside it what the judge did: `judged_from` (the chosen version), `judged_rows` and
+`judge_dropped`; the name says where it came from too.
 """
 
 from __future__ import annotations
@@ -36,6 +39,28 @@ gen_sql: {gen_sql}"""
 Progress = Callable[[float, str], None]
 # prepare_dataset reports 0.75 when its judge filter starts and 0.9 when it writes the files after it
 JUDGE_PROGRESS = (0.75, 0.9)
+# filter_version asks the judge first, then prepares the new version (its progress scaled into the rest)
+ASKING_PROGRESS = (0.05, 0.8)
+
+
+@dataclass(frozen=True)
+class JudgedOptions(PrepareOptions):
+    """A judged version's recipe: the chosen version's options, taking every row the judge kept (`fraction`
+    1, since those rows are already the chosen version's share of the data).
+
+    What it records (and what its id is made from) keeps the chosen version's `fraction`, the share of the
+    source's training rows the data was drawn from, and says what the judge did beside it. All of it follows
+    from the chosen version and the rows kept, so the same rows kept give the same version."""
+
+    judged_from: str = ""  # the chosen version's id
+    parent_fraction: float = 1.0  # the chosen version's recorded `fraction`, recorded as this one's
+    judged_rows: int = 0  # the chosen version's training rows, each read by the judge
+    judge_dropped: int = 0  # those the judge said "no" to
+
+    def to_dict(self) -> dict:
+        recorded = super().to_dict()
+        recorded["fraction"] = recorded.pop("parent_fraction")
+        return recorded
 
 
 def training_items(frame: pd.DataFrame) -> list[JudgeItem]:
@@ -59,6 +84,7 @@ class JudgeRowFilter:
     judge: Judge
     only: frozenset[str] | None = None
     progress: Progress | None = None
+    span: tuple[float, float] = JUDGE_PROGRESS  # where in `progress` the questions are reported
     asked: int = 0
     dropped: int = 0
     errors: int = 0
@@ -93,21 +119,48 @@ class JudgeRowFilter:
 
     def _report(self, done: int, total: int) -> None:
         if self.progress:
-            start, end = JUDGE_PROGRESS
+            start, end = self.span
             self.progress(start + (end - start) * done / total,
                           f"asking the judge: {done + 1}/{total + 1} rows")
 
 
 def filter_version(version_id: str, judge: Judge, settings: Settings | None = None,
                    progress: Progress | None = None) -> tuple[DatasetVersion, JudgeRowFilter]:
-    """A new version: `version_id`'s training rows less those the judge says "no" to."""
+    """A new version: `version_id`'s training rows less those the judge says "no" to.
+
+    The judge reads the rows first (so what it did is known when the version is recorded), then the version
+    is prepared from the source again, keeping the rows it kept."""
     settings = settings or load_settings()
     version = get_version(version_id, settings)
     loaded = _reload_source(version, settings, progress)
-    row_filter = JudgeRowFilter(judge, only=frozenset(version.train_frame()["id"]), progress=progress)
-    filtered = prepare_dataset(loaded, _recipe(version), judge=row_filter, settings=settings,
-                               progress=progress)
+    rows = version.train_frame()
+    row_filter = JudgeRowFilter(judge, progress=progress, span=ASKING_PROGRESS)
+    kept = KeptRows(frozenset(rows["id"][row_filter(rows)]), row_filter.__name__)
+    filtered = prepare_dataset(loaded, _recipe(version, row_filter), judge=kept, settings=settings,
+                               progress=_after_asking(progress))
     return filtered, row_filter
+
+
+@dataclass(frozen=True)
+class KeptRows:
+    """The `prepare_dataset` judge filter of a judged version: the rows with these ids, the judge's name."""
+
+    ids: frozenset[str]
+    judge_name: str
+
+    @property
+    def __name__(self) -> str:  # recorded in the new version's options
+        return self.judge_name
+
+    def __call__(self, train: pd.DataFrame) -> list[bool]:
+        return list(with_ids(train)["id"].isin(self.ids))
+
+
+def _after_asking(progress: Progress | None) -> Progress | None:
+    if progress is None:
+        return None
+    start = ASKING_PROGRESS[1]
+    return lambda done, message: progress(start + (1 - start) * done, message)
 
 
 def _reload_source(version: DatasetVersion, settings: Settings, progress: Progress | None) -> LoadedData:
@@ -124,11 +177,13 @@ def _reload_source(version: DatasetVersion, settings: Settings, progress: Progre
     return loaded
 
 
-def _recipe(version: DatasetVersion) -> PrepareOptions:
+def _recipe(version: DatasetVersion, judged: JudgeRowFilter) -> JudgedOptions:
     known = {f.name for f in fields(PrepareOptions)}
     options = {k: v for k, v in version.options.items() if k in known}
     options["holdout_db_ids"] = tuple(options.get("holdout_db_ids", ()))
-    # The version's rows are already its share of the data: keep every row the judge keeps.
-    options["fraction"] = 1.0
+    # The version's rows are already its share of the data: keep every row the judge keeps, and record
+    # that share (a version prepared before `fraction` was recorded had all of it).
+    parent_fraction = float(options.pop("fraction", 1.0))
     options["name"] = f"{version.name or version.id}-judged"
-    return PrepareOptions(**options)
+    return JudgedOptions(**options, fraction=1.0, judged_from=version.id, parent_fraction=parent_fraction,
+                         judged_rows=judged.asked, judge_dropped=judged.dropped)
