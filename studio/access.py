@@ -13,7 +13,9 @@ refused. This module imports no Gradio: it reads `.username` from what handlers 
 under password sign-in, a `gr.OAuthProfile` under OAuth).
 
 The Playground is open to guests, but on a shared deployment a guest's answers are capped (new tokens per
-answer, answers per minute; `playground_tokens`) so one visitor cannot keep the machine busy for everyone.
+answer, answers per minute; `playground_tokens`) so one visitor cannot keep the machine busy for everyone,
+and a guest may only pick the models and adapters the app lists (`require_offered`): a Hub id typed in
+would make the server download it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from studio.errors import StudioError
@@ -48,6 +50,15 @@ class RateLimited(StudioError):
         super().__init__(f"guests may get at most {limit} answers a minute on this shared deployment: "
                          f"try again in {retry_after} s, or sign in")
         self.limit, self.retry_after = limit, retry_after
+
+
+class NotOffered(AccessDenied):
+    """A guest asked for a model or adapter the app does not list."""
+
+    def __init__(self, kind: str, ref: str):
+        super().__init__(f"guests may only use the {kind}s this studio lists on this shared deployment, not "
+                         f"{ref!r}: pick one from the list, or sign in as an admin")
+        self.kind, self.ref = kind, ref
 
 
 @dataclass(frozen=True)
@@ -211,6 +222,19 @@ def caller_address(request) -> str | None:
         return forwarded.split(",")[-1].strip()
     client = getattr(request, "client", None)
     return getattr(client, "host", None)
+
+
+def require_offered(ref: str | None, offered: Callable[[], Collection[str]], *identities, kind: str) -> None:
+    """On a shared deployment a guest may only use a `kind` ("model", "adapter") that `offered()` lists: any
+    other reference is resolved on the server, and a Hub id makes it download the repo (its disk, its time,
+    and a model nobody chose to host). Raises NotOffered. Locally and for admins: any reference; an empty
+    one is left to the caller. `offered` is called for guests only."""
+    ref = (ref or "").strip()
+    if not ref or is_admin(*identities):
+        return
+    if ref not in set(offered()):
+        log.warning("refused a guest's %s %r", kind, ref)
+        raise NotOffered(kind, ref)
 
 
 def playground_tokens(requested: int, request, *identities, settings: Settings | None = None) -> int:

@@ -1,9 +1,11 @@
-"""The leaderboard: every run and every base model evaluated alone, with its latest scores, its training
-configuration and its data set; filtered, plotted, compared, exported, and runs deleted.
+"""The leaderboard: every run, every base model evaluated alone and every Hub adapter evaluated here, with
+its latest scores, its training configuration and its data set; filtered, plotted, compared, exported, and
+runs deleted.
 
 One row per (candidate, evaluation set, scoring mode), from the latest evaluation of that key; a run not
-evaluated yet has one row with empty scores. Pure SQL and pandas over the registry: the Leaderboard tab and
-`python -m studio runs` only call these functions.
+evaluated yet has one row with empty scores. Only runs were trained here: a base model or a Hub adapter has
+no local training parameters, job, loss curve or folders (`require_local_run`). Pure SQL and pandas over the
+registry: the Leaderboard tab and `python -m studio runs` only call these functions.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from studio.training.monitor import find_job, job_view
 from studio.training.runs import get_run
 
 BASE_PREFIX = "base:"  # the candidate label of a base model evaluated alone (studio.evaluate)
+HUB_PREFIX = "hub:"  # the label of a Hub adapter (or merged model) evaluated here: hub:<owner/name>@<commit7>
 # Every column, in display order.
 COLUMNS = (
     "run", "base_model", "lora_r", "lora_alpha", "lora_dropout", "quantization", "dataset", "dataset_name",
@@ -52,13 +55,14 @@ NOT_COMPARED = ("project_name",)  # differs between any two runs; says nothing
 # Against a base model alone, only what its fine-tuning added is worth a line.
 BASE_CONTRAST = ("base_model", "dataset", "train_rows", "lora_r", "lora_alpha", "epochs", "lr",
                  "data_fraction")
+HUB_FIELDS = ("hub_repo", "hub_commit")  # all that is known here of a Hub adapter's making
 
 BOARD_SQL = """
 WITH latest AS (
     SELECT * FROM evaluations
     WHERE id IN (SELECT MAX(id) FROM evaluations GROUP BY candidate, eval_set, mode)
 ),
-entries AS (  -- every run, evaluated or not, and every base model evaluated alone
+entries AS (  -- every run, evaluated or not, and every base model or Hub adapter evaluated alone
     SELECT r.name AS run, l.id AS evaluation_id FROM runs r LEFT JOIN latest l ON l.run_name = r.name
     UNION ALL
     SELECT candidate, id FROM latest WHERE run_name IS NULL
@@ -93,9 +97,10 @@ def _registry(settings: Settings | None) -> Iterator[sqlite3.Connection]:
 
 def load_board(settings: Settings | None = None) -> pd.DataFrame:
     """Every leaderboard row, unfiltered, in the order of COLUMNS (newest runs first)."""
+    settings = settings or load_settings()
     with _registry(settings) as db:
         raw = pd.read_sql_query(BOARD_SQL.format(hub=_hub_column(db)), db)
-    board = raw.assign(filters=_filters(raw))
+    board = raw.assign(filters=_filters(raw), hub=_hub_links(raw, settings))
     for column in WHOLE_NUMBERS:
         board[column] = board[column].astype("Int64")
     for column in DECIMALS:
@@ -107,6 +112,12 @@ def load_board(settings: Settings | None = None) -> pd.DataFrame:
 def _hub_column(db: sqlite3.Connection) -> str:
     present = {row["name"] for row in db.execute("PRAGMA table_info(runs)")}
     return next((f"r.{name}" for name in HUB_COLUMNS if name in present), "NULL")
+
+
+def _hub_links(raw: pd.DataFrame, settings: Settings) -> list[str | None]:
+    """A run's recorded Hub link; for a Hub adapter, its repo's page (the label names the repo)."""
+    return [f"{settings.hub_endpoint}/{hub_source(name)[0]}" if candidate_kind(name) == "hub" else link
+            for name, link in zip(raw["run"], raw["hub"])]
 
 
 def _filters(raw: pd.DataFrame) -> list[str | None]:
@@ -121,14 +132,46 @@ def _filters(raw: pd.DataFrame) -> list[str | None]:
     return [describe(*values) for values in zip(raw["versioned"], raw["exec_filter"], raw["judge_filter"])]
 
 
+def candidate_kind(name: str) -> str:
+    """'base' (a base model evaluated alone), 'hub' (a Hub adapter evaluated here) or 'run' (trained here).
+    Run names are letters, digits and hyphens, so neither prefix can be mistaken for one."""
+    if name.startswith(BASE_PREFIX):
+        return "base"
+    return "hub" if name.startswith(HUB_PREFIX) else "run"
+
+
+def hub_source(label: str) -> tuple[str, str]:
+    """The repo id and short commit a Hub candidate's label names ('hub:owner/name@abc1234')."""
+    repo, _, commit = label.removeprefix(HUB_PREFIX).rpartition("@")
+    return (repo, commit) if repo else (commit, "")
+
+
+def require_local_run(name: str, done: str) -> None:
+    """Refuse what only a run trained here has (a job, a training log, folders, a configuration to repeat)
+    for a base model or a Hub adapter, which were only evaluated here; `done` says what, as 'deleted'."""
+    kind = candidate_kind(name)
+    if kind == "base":
+        raise StudioError(f"a base model is not a run: {name} cannot be {done}")
+    if kind == "hub":
+        repo, commit = hub_source(name)
+        raise StudioError(f"a Hub adapter is not a run of this studio: {name} ({repo} at commit {commit}) "
+                          f"was only evaluated here, so it cannot be {done}")
+
+
 def is_base(board: pd.DataFrame) -> pd.Series:
     return board["run"].str.startswith(BASE_PREFIX)
+
+
+def is_local_run(board: pd.DataFrame) -> pd.Series:
+    """Rows of runs trained here (not base models, not Hub adapters)."""
+    return board["run"].map(candidate_kind) == "run"
 
 
 @dataclass(frozen=True)
 class BoardQuery:
     """What the user narrowed the board to. Empty choices mean all; a range is (low, high), either open.
-    Filters on training (data set, parameter ranges) let base models through: `include_base` hides them."""
+    Filters on training (data set, parameter ranges) let base models through: `include_base` hides them.
+    A Hub adapter's training is unknown here, so those filters leave it out."""
 
     search: str = ""  # every word must appear in one of the SEARCHED columns
     base_models: Sequence[str] = ()
@@ -227,7 +270,7 @@ def choices(board: pd.DataFrame) -> dict[str, list[str]]:
     def values(column: str, rows: pd.DataFrame = board) -> list[str]:
         return sorted(rows[column].dropna().astype(str).unique())
 
-    runs = board[~is_base(board)]
+    runs = board[is_local_run(board)]  # what the loss-curve and run pickers offer: runs trained here
     return {"base_models": values("base_model"), "datasets": values("dataset", runs),
             "eval_sets": values("eval_set"), "modes": values("mode"), "runs": values("run", runs),
             "candidates": values("run")}
@@ -250,6 +293,7 @@ def loss_curves(run_names: Sequence[str], settings: Settings | None = None) -> p
     settings = settings or load_settings()
     frames = []
     for name in run_names:
+        require_local_run(name, "plotted (it has no training log here)")
         run = get_run(name, settings)
         if run.job_id is None:
             continue
@@ -273,8 +317,8 @@ class Comparison:
 
 def compare(a: str, b: str, key: tuple[str, str] | None = None,
             settings: Settings | None = None) -> Comparison:
-    """Two candidates (run names or `base:<model>`): configuration diff, score diff, differing verdicts on
-    `key` (by default the latest evaluation set and mode both were scored on)."""
+    """Two candidates (run names, `base:<model>` or `hub:<repo>@<commit>`): configuration diff, score diff,
+    differing verdicts on `key` (by default the latest evaluation set and mode both were scored on)."""
     if a == b:
         raise StudioError("choose two different runs to compare")
     board = load_board(settings)
@@ -290,24 +334,39 @@ def compare(a: str, b: str, key: tuple[str, str] | None = None,
 def _rows_of(board: pd.DataFrame, name: str) -> pd.DataFrame:
     rows = board[board["run"] == name]
     if rows.empty:
-        raise StudioError(f"no run or evaluated base model {name!r} on the leaderboard")
+        raise StudioError(f"no run, evaluated base model or Hub adapter {name!r} on the leaderboard")
     return rows[rows["evaluation_id"].notna()]
 
 
 def candidate_config(name: str, settings: Settings | None = None) -> dict[str, object]:
-    """What made a candidate: a run's data and training configuration, or just a base model."""
-    if name.startswith(BASE_PREFIX):
+    """What made a candidate: a run's data and training configuration, just a base model, or a Hub adapter's
+    repo and commit on the base model it named (its training happened elsewhere)."""
+    kind = candidate_kind(name)
+    if kind == "base":
         return {"base_model": name.removeprefix(BASE_PREFIX)}
+    if kind == "hub":
+        repo, commit = hub_source(name)
+        return {"base_model": _evaluated_base_model(name, settings), "hub_repo": repo, "hub_commit": commit}
     run = get_run(name, settings)
     config = {k: v for k, v in run.config.to_dict().items() if k not in NOT_COMPARED}
     return {**config, "dataset": run.dataset_version or run.dataset_ref, "train_rows": run.train_rows}
 
 
+def _evaluated_base_model(candidate: str, settings: Settings | None) -> str:
+    """The base model a candidate's latest evaluation loaded (a Hub adapter names its own)."""
+    with _registry(settings) as db:
+        row = db.execute("SELECT base_model FROM evaluations WHERE candidate = ? ORDER BY id DESC LIMIT 1",
+                         (candidate,)).fetchone()
+    if row is None:
+        raise StudioError(f"no evaluation of {candidate!r} in the registry")
+    return row["base_model"]
+
+
 def config_diff(a: str, b: str, settings: Settings | None = None) -> pd.DataFrame:
     first, second = candidate_config(a, settings), candidate_config(b, settings)
     names = list(dict.fromkeys([*first, *second]))
-    if a.startswith(BASE_PREFIX) or b.startswith(BASE_PREFIX):
-        names = [n for n in names if n in BASE_CONTRAST]
+    if candidate_kind(a) != "run" or candidate_kind(b) != "run":  # not trained here: what made them differ
+        names = [n for n in names if n in (*BASE_CONTRAST, *HUB_FIELDS)]
     differing = [(n, first.get(n), second.get(n)) for n in names if first.get(n) != second.get(n)]
     return pd.DataFrame([(n, _text(x), _text(y)) for n, x, y in differing], columns=["parameter", a, b])
 
@@ -361,8 +420,7 @@ class Deletion:
 def plan_deletion(name: str, settings: Settings | None = None) -> Deletion:
     """What `delete_run` would remove, for the confirmation."""
     settings = settings or load_settings()
-    if name.startswith(BASE_PREFIX):
-        raise StudioError("a base model is not a run: nothing to delete")
+    require_local_run(name, "deleted")
     run = get_run(name, settings)
     with _registry(settings) as db:
         job = db.execute("SELECT name FROM jobs WHERE id = ?", (run.job_id,)).fetchone()

@@ -263,3 +263,49 @@ def test_the_real_apps_training_and_deleting_endpoints_refuse_a_user_who_is_no_a
 
 def _input_count(client, endpoint: str) -> int:
     return len(client.view_api(print_info=False, return_format="dict")["named_endpoints"][endpoint]["parameters"])
+
+
+def test_guests_may_only_pick_the_listed_models_and_runs_in_the_playground(monkeypatch, studio_home):
+    """A model or adapter typed into the Playground (or sent to its API) is resolved on the server, and a Hub
+    id would be downloaded: a signed-in user who is no admin gets the listed ones only; an admin, anything."""
+    from gradio_client import Client
+
+    from studio.settings import DEFAULT_MODEL, load_settings
+    from studio.text2sql import Answer
+    from studio.ui import playground
+    from tests.app_support import served_app
+    from tests.test_leaderboard import Registry
+
+    for name, value in PASSWORDS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(access, "_playground", access.RateLimiter())
+    access.configure("0.0.0.0")
+    Registry(load_settings()).run("book-r16")  # a run trained here: a listed adapter
+    asked = []
+
+    def answer(model, ddl, question, adapter=None, generation=None):  # stands in for loading the model
+        asked.append((model, adapter))
+        return Answer(sql="SELECT 1", completion="SELECT 1", prompt="", new_tokens=3, runs_on_schema=True,
+                      schema_message="", load_seconds=0.0, generate_seconds=0.0)
+
+    monkeypatch.setattr(playground, "ask", answer)
+
+    def generate(client, model, adapter=None):
+        return client.predict(model, adapter, "CREATE TABLE t (a INT)", "a는?", 64, api_name="/generate_sql")
+
+    with served_app(auth=access.password_logins()) as url:
+        bob = Client(url, auth=("bob", "pw-bob"), verbose=False, headers={"Accept-Language": "en-US"})
+        assert generate(bob, DEFAULT_MODEL, "book-r16")[0] == "SELECT 1"
+        refused = {("someone/huge-model", None): "Guests may only use the models listed here: ‘someone/huge",
+                   (str(studio_home), None): "Guests may only use the models listed here",  # any local folder
+                   (DEFAULT_MODEL, "someone/adapter"): "Guests may only use this studio's runs as adapters"}
+        for (model, adapter), message in refused.items():
+            with pytest.raises(Exception, match=message) as refusal:
+                generate(bob, model, adapter)
+            assert "Traceback" not in str(refusal.value)
+        korean = Client(url, auth=("bob", "pw-bob"), verbose=False, headers={"Accept-Language": "ko-KR"})
+        with pytest.raises(Exception, match="게스트는 목록에 있는 모델만 쓸 수 있습니다"):
+            generate(korean, "someone/huge-model")
+        alice = Client(url, auth=("alice", "pw-alice"), verbose=False, headers={"Accept-Language": "en-US"})
+        assert generate(alice, "someone/huge-model", "someone/adapter")[0] == "SELECT 1"  # admins: anything
+    assert asked == [(DEFAULT_MODEL, "book-r16"), ("someone/huge-model", "someone/adapter")]

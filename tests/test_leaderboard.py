@@ -1,6 +1,7 @@
 """The leaderboard's queries, plots, comparison, export and deletion, and `python -m studio runs`, over a
 registry filled through SQL: the book's 2×2 lora_r × lora_alpha sweep, a 20 % data run, a larger base model,
-base models evaluated alone, a run evaluated twice (the latest counts) and one not evaluated yet."""
+base models evaluated alone, a run evaluated twice (the latest counts) and one not evaluated yet; and a Hub
+adapter evaluated here (`eval --hub`), which was never trained here."""
 
 import json
 import os
@@ -21,6 +22,7 @@ from studio.training.runs import insert_run
 
 SMALL, LARGE = "smollm2-135m-instruct", "qwen2.5-1.5b-instruct"
 EVAL_SET = "ds-eval"
+HUB_LABEL = "hub:alice/r16-adapter@abc1234"  # as studio.evaluate.hub_candidate labels a Hub adapter
 QUESTIONS = ["레벨이 10 이상인 플레이어는?", "플레이어는 몇 명인가요?", "가장 높은 레벨은?", "길드 이름은?"]
 LOG_PREFIX = "INFO     | 2026-11-23 10:00:00 | autotrain.trainers.common:on_log:367 - "  # AutoTrain's log
 
@@ -71,7 +73,7 @@ class Registry:
         score = sum(verdicts) / len(verdicts)
         judge_score = sum(judge) / len(judge) if judge else None
         agreement = sum(a == b for a, b in zip(judge, verdicts)) / len(judge) if judge else None
-        run_name = None if candidate.startswith(lb.BASE_PREFIX) else candidate
+        run_name = candidate if lb.candidate_kind(candidate) == "run" else None  # as evaluate._store
         with self.db:
             evaluation_id = self.db.execute(
                 "INSERT INTO evaluations (created_at, candidate, run_name, base_model, eval_set, mode,"
@@ -229,8 +231,62 @@ def test_compare_without_a_shared_evaluation(sweep):
     assert result.key is None and result.rows.empty and result.scores.empty
     with pytest.raises(StudioError, match="two different runs"):
         lb.compare("r8-a16", "r8-a16")
-    with pytest.raises(StudioError, match="no run or evaluated base model 'nope'"):
+    with pytest.raises(StudioError, match="no run, evaluated base model or Hub adapter 'nope'"):
         lb.compare("nope", "r8-a16")
+
+
+@pytest.fixture
+def with_hub(sweep):
+    """The sweep and a Hub adapter on the small base model, evaluated on the same set (no network: the
+    evaluation is written as `eval --hub` stores it)."""
+    sweep.evaluation(HUB_LABEL, [1, 1, 0, 1])
+    return sweep
+
+
+def test_a_hub_adapter_is_a_row_of_its_own(with_hub):
+    board = lb.load_board()
+    hub = _row(board, HUB_LABEL)
+    assert (hub["base_model"], hub["accuracy"], hub["mode"]) == (SMALL, 0.75, "execution")
+    assert hub["hub"] == f"{load_settings().hub_endpoint}/alice/r16-adapter"  # its repo's page
+    assert hub[["lora_r", "dataset", "filters", "train_rows", "final_loss"]].isna().all()  # trained elsewhere
+    assert lb.candidate_kind(HUB_LABEL) == "hub"
+    assert lb.hub_source(HUB_LABEL) == ("alice/r16-adapter", "abc1234")
+    found = lb.choices(board)
+    assert HUB_LABEL in found["candidates"] and HUB_LABEL not in found["runs"]  # compared, never managed
+    assert _runs(lb.filter_board(board, lb.BoardQuery(search="alice"))) == [HUB_LABEL]
+    assert HUB_LABEL in _runs(lb.filter_board(board, lb.BoardQuery(include_base=False)))  # not a base model
+    assert HUB_LABEL not in _runs(lb.filter_board(board, lb.BoardQuery(ranges={"lora_r": (8, None)})))
+    assert HUB_LABEL not in lb.parameter_plot(board, "lora_r")["run"].tolist()
+
+
+def test_compare_a_hub_adapter_with_a_run_and_a_base_model(with_hub):
+    result = lb.compare(HUB_LABEL, "r16-a32")
+    config = result.config.set_index("parameter")
+    assert config.loc["hub_repo"].tolist() == ["alice/r16-adapter", ""]
+    assert config.loc["hub_commit"].tolist() == ["abc1234", ""]
+    assert config.loc["lora_r"].tolist() == ["", "16"] and "base_model" not in config.index  # same base
+    assert "project_name" not in config.index and "batch_size" not in config.index  # what made them differ
+    assert result.key == (EVAL_SET, "execution")
+    accuracy = result.scores.set_index("metric").loc["accuracy"]
+    assert (accuracy[HUB_LABEL], accuracy["r16-a32"], accuracy["diff"]) == (0.75, 1.0, 0.25)
+    assert result.rows["question"].tolist() == [QUESTIONS[2]]
+    assert f"{HUB_LABEL} · verdict" in result.rows.columns
+
+    against_base = lb.compare("base:" + LARGE, HUB_LABEL)
+    assert against_base.config.values.tolist() == [
+        ["base_model", LARGE, SMALL], ["hub_repo", "", "alice/r16-adapter"], ["hub_commit", "", "abc1234"]]
+    assert len(against_base.rows) == 2  # LARGE's base got question 0 only; the adapter 0, 1 and 3
+
+
+def test_what_only_a_run_trained_here_has_is_refused_for_a_hub_adapter(with_hub):
+    refusal = "a Hub adapter is not a run of this studio: .*alice/r16-adapter at commit abc1234"
+    with pytest.raises(StudioError, match=refusal + ".*cannot be deleted"):
+        lb.plan_deletion(HUB_LABEL)
+    with pytest.raises(StudioError, match=refusal):
+        lb.delete_run(HUB_LABEL)
+    with pytest.raises(StudioError, match=refusal + ".*no training log"):
+        lb.loss_curves(["r8-a16", HUB_LABEL])
+    assert _count("SELECT COUNT(*) FROM evaluations WHERE candidate = ?", HUB_LABEL) == 1  # nothing deleted
 
 
 def test_export_csv_keeps_every_column_and_the_korean(sweep, tmp_path):

@@ -1,6 +1,6 @@
 """The Leaderboard tab over real HTTP (Gradio's own client): the board and its filters, the plots, the CSV,
 loss curves, a two-run comparison, reproducing a run (queued with its exact configuration) and deleting one
-(only once confirmed)."""
+(only once confirmed); a Hub adapter evaluated here is compared like a run but never managed as one."""
 
 import json
 
@@ -13,7 +13,7 @@ from studio.settings import load_settings
 from studio.training.jobs import jobs_dir, open_registry
 from studio.training.runs import get_run
 from tests.app_support import served_app
-from tests.test_leaderboard import EVAL_SET, LARGE, SMALL, Registry, fill
+from tests.test_leaderboard import EVAL_SET, HUB_LABEL, LARGE, SMALL, Registry, fill
 from tests.training_fixtures.support import fake_autotrain, fake_python  # noqa: F401
 
 NO_FILTERS = {"search": "", "metric": "accuracy", "best_per": "", "base_models": [], "datasets": [],
@@ -99,3 +99,29 @@ def test_reproduce_queues_the_same_configuration_and_delete_asks_first(app):
     assert status == "Deleted run **r8-a16**: 1 evaluation(s), 1 folder(s)." and confirmed is False
     assert not (jobs_dir(load_settings()) / "r8-a16").exists()
     assert "r8-a16" not in board(client)[1]["run"].tolist()
+
+
+def test_a_hub_adapter_is_offered_for_comparing_only(app):
+    Registry(load_settings()).evaluation(HUB_LABEL, [1, 1, 0, 1])  # the board reads the registry every time
+    client = Client(app, verbose=False, headers={"Accept-Language": "en-US"})
+    assert HUB_LABEL in board(client, search="alice")[1]["run"].tolist()
+    pickers = client.predict(api_name="/leaderboard_choices")
+    offered = [{value for _label, value in picker["choices"]} for picker in pickers]
+    assert HUB_LABEL in offered[5] and HUB_LABEL in offered[6]  # the two candidates to compare
+    assert HUB_LABEL not in offered[4] | offered[7]  # loss curves, reproduce and delete: runs only
+
+    summary, config, scores, rows = client.predict(HUB_LABEL, "r16-a32", api_name="/leaderboard_compare")
+    assert summary.endswith("mode **execution**: **1**")
+    assert config["data"][:2] == [["hub_repo", "alice/r16-adapter", ""], ["hub_commit", "abc1234", ""]]
+    assert scores["headers"][3:5] == [HUB_LABEL, "r16-a32"] and len(rows["data"]) == 1
+
+    refusals = {"/leaderboard_reproduce": (HUB_LABEL,), "/leaderboard_delete": (HUB_LABEL, True),
+                "/leaderboard_loss": ([HUB_LABEL],)}
+    for endpoint, args in refusals.items():
+        with pytest.raises(Exception, match=r"a Hub adapter \(alice/r16-adapter, commit abc1234\) was only "
+                                            "evaluated here and is not a run"):
+            client.predict(*args, api_name=endpoint)
+    korean = Client(app, verbose=False, headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+    with pytest.raises(Exception, match="여기서 평가만 했을 뿐 이 스튜디오의 run이 아니어서"):
+        korean.predict(HUB_LABEL, True, api_name="/leaderboard_delete")
+    assert HUB_LABEL in board(client)[1]["run"].tolist()  # refused: its evaluation is still there

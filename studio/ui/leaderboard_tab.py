@@ -1,6 +1,8 @@
-"""The Leaderboard tab: every run and base model with its scores (sort, search, filter, choose columns), plots
-of score against the LoRA and data settings, overlaid loss curves, a two-run comparison, CSV export, and
-reproducing or deleting a run, and pushing a run to the Hub (studio.ui.hub_push).
+"""The Leaderboard tab: every run, base model and Hub adapter evaluated here with its scores (sort, search,
+filter, choose columns), plots of score against the LoRA and data settings, overlaid loss curves, a
+two-candidate comparison, CSV export, and reproducing or deleting a run, and pushing a run to the Hub
+(studio.ui.hub_push). Only runs trained here are offered for loss curves, reproducing and deleting; a base
+model or Hub adapter typed in is refused.
 
 The board is read from the registry on every change, so it is always current. Logic: studio.leaderboard.
 """
@@ -191,9 +193,22 @@ def export_csv(*filters):
     return gr.File(str(lb.export_csv(rows, path)), visible=True)
 
 
+def _require_local_run(name: str, request: gr.Request) -> None:
+    """Only a run trained here has a job, a training log and folders; the pickers offer only runs, but a
+    typed name or an API call can still ask for a base model or a Hub adapter."""
+    kind = lb.candidate_kind(name)
+    if kind == "base":
+        raise gr.Error(say("lb_base_not_a_run", request, name=name))
+    if kind == "hub":
+        repo, commit = lb.hub_source(name)
+        raise gr.Error(say("lb_hub_not_a_run", request, name=name, repo=repo, commit=commit))
+
+
 @user_errors
-def loss_curves(runs):
+def loss_curves(runs, request: gr.Request):
     """The chosen runs' loss curves, and their legend."""
+    for name in runs or []:
+        _require_local_run(name, request)
     curves = lb.loss_curves(runs or [])
     return curves, {"caption": _series(curves, "run")}
 
@@ -217,6 +232,7 @@ def reproduce_run(name: str, request: gr.Request, profile: gr.OAuthProfile | Non
     require_admin(request, profile, action="start training")
     if not name:
         raise gr.Error(say("lb_pick_run", request))
+    _require_local_run(name, request)
     job = reproduce(name)[0]
     ensure_background_worker()
     dataset = job.dataset_version or job.dataset_ref
@@ -229,6 +245,7 @@ def delete_run(name: str, confirmed: bool, request: gr.Request, profile: gr.OAut
     require_admin(request, profile, action="delete runs")
     if not name:
         raise gr.Error(say("lb_pick_run", request))
+    _require_local_run(name, request)
     if not confirmed:
         plan = lb.plan_deletion(name).describe().replace("\n", "  \n")
         return say("lb_confirm_delete", request, plan=plan), False

@@ -1,16 +1,16 @@
 """The Playground tab: a DDL and a Korean question in, the generated SQL out. Guests on a shared deployment
-get capped answers at a limited rate (studio.access.playground_tokens); locally and for admins, no limits."""
+get capped answers at a limited rate (studio.access.playground_tokens) from the listed models and runs only
+(studio.access.require_offered); locally and for admins, no limits and any model, folder or Hub id."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from studio.access import RateLimited, playground_tokens
+from studio.access import NotOffered, RateLimited, playground_tokens, require_offered
 from studio.inference import GenerationOptions
-from studio.models import list_model_choices
 from studio.settings import DEFAULT_MODEL
 from studio.text2sql import ask
-from studio.ui.choices import refresh_on_focus
+from studio.ui.choices import model_names, refresh_on_focus, run_names
 from studio.ui.errors import user_errors
 from studio.ui.examples import GAME_DDL, QUESTIONS
 from studio.ui.i18n import say, t
@@ -21,11 +21,12 @@ def build() -> None:
     gr.Markdown(t("playground.intro"))
     with gr.Row():
         with gr.Column(scale=1):
-            model = gr.Dropdown(list_model_choices(), value=DEFAULT_MODEL, allow_custom_value=True,
+            model = gr.Dropdown(model_names(), value=DEFAULT_MODEL, allow_custom_value=True,
                                 label=t("playground.model"), info=t("playground.model_info"),
                                 elem_id="playground-model")
-            adapter = gr.Dropdown(_run_names(), value=None, allow_custom_value=True, label=t("playground.adapter"),
-                                  info=t("playground.adapter_info"), elem_id="playground-adapter")
+            adapter = gr.Dropdown(run_names(), value=None, allow_custom_value=True,
+                                  label=t("playground.adapter"), info=t("playground.adapter_info"),
+                                  elem_id="playground-adapter")
             max_new_tokens = gr.Slider(16, 512, value=GenerationOptions.max_new_tokens, step=16,
                                        label=t("playground.max_new_tokens"), elem_id="playground-max-new-tokens")
             ddl = gr.Code(GAME_DDL, language="sql", label=t("playground.ddl"), lines=14,
@@ -42,18 +43,13 @@ def build() -> None:
                                         elem_id="playground-completion")
                 prompt = gr.Textbox(label=t("playground.prompt"), lines=8, interactive=False,
                                     elem_id="playground-prompt")
-    refresh_on_focus(adapter, _run_names)
+    refresh_on_focus(model, model_names)
+    refresh_on_focus(adapter, run_names)
     inputs = [model, adapter, ddl, question, max_new_tokens]
     outputs = [sql, status, completion, prompt]
     # One model generates at a time (CPU-bound); both triggers share the endpoint and its queue slot.
     gr.on([generate.click, question.submit], generate_sql, inputs, outputs,
           api_name="generate_sql", concurrency_limit=1, concurrency_id="generate")
-
-
-def _run_names() -> list[str]:
-    from studio.training.runs import list_runs
-
-    return [run.name for run in list_runs()]
 
 
 @user_errors
@@ -63,6 +59,7 @@ def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_toke
         raise gr.Error(say("empty_question", request))
     if not (ddl or "").strip():
         raise gr.Error(say("empty_ddl", request))
+    _require_listed(model, adapter, request, profile)
     try:  # on the server: an API caller gets the same limits as the page
         tokens = playground_tokens(int(max_new_tokens), request, profile)
     except RateLimited as exc:
@@ -81,3 +78,13 @@ def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_toke
     if tokens < int(max_new_tokens):
         status += "  \n" + say("pg_capped", request, tokens=tokens)
     return answer.sql, status, answer.completion, answer.prompt
+
+
+def _require_listed(model: str, adapter: str, request: gr.Request, profile: gr.OAuthProfile | None) -> None:
+    """A guest picks from the lists: the boxes take any text, and so does the API, so the handler checks
+    before anything is resolved (a Hub id would be downloaded). Refusals cost no rate-limit slot."""
+    try:
+        require_offered(model, model_names, request, profile, kind="model")
+        require_offered(adapter, run_names, request, profile, kind="adapter")
+    except NotOffered as refused:
+        raise gr.Error(say(f"pg_{refused.kind}_not_offered", request, ref=refused.ref)) from None

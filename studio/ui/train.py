@@ -18,13 +18,21 @@ from studio.errors import StudioError
 from studio.models import BUILTIN_MODELS, list_model_choices, resolve_model
 from studio.settings import load_settings
 from studio.training import cancel, ensure_background_worker, list_presets, load_sweep, submit
-from studio.training.config import MIXED_PRECISIONS, OPTIMIZERS, QUANTIZATIONS, SCHEDULERS, TrainingConfig
+from studio.training.config import (
+    BACKENDS,
+    LOCAL_BACKEND,
+    MIXED_PRECISIONS,
+    OPTIMIZERS,
+    QUANTIZATIONS,
+    SCHEDULERS,
+    TrainingConfig,
+)
 from studio.training.data_input import list_dataset_choices, resolve_training_data
 from studio.training.environment import autotrain_env
 from studio.training.jobs import RUNNING, SUCCEEDED, Job
 from studio.training.monitor import clock, current_job, job_row, job_view, jobs_overview, log_tail
 from studio.training.presets import expand, grid_text
-from studio.training.spaces_backend import hardware_flavor
+from studio.training.spaces_backend import hardware_flavor, is_space_backend
 from studio.training.truncation import MAX_CUT_SHARE, WHOLE_PERCENT, BlockSizeNote, training_lengths
 from studio.ui.choices import refresh_on_focus
 from studio.ui.errors import user_errors
@@ -32,15 +40,16 @@ from studio.ui.i18n import say, t
 
 DEFAULT_PRESET = "cpu-lora.yml"
 BOOK_PRESET = "book-qlora-gpu.yml"
-# The form's parameters, in display order (base_model has its own picker).
+# The form's parameters, in display order (base_model has its own picker). Where the job trains (backend,
+# hub_username) comes last, so API calls that pass the form by position from before it existed still line up.
 FORM_FIELDS = (
     "lr", "epochs", "batch_size", "gradient_accumulation", "block_size", "warmup_ratio",
     "lora_r", "lora_alpha", "lora_dropout", "target_modules", "weight_decay", "max_grad_norm",
     "quantization", "mixed_precision", "optimizer", "scheduler", "seed", "logging_steps",
-    "data_fraction", "merge_adapter", "gradient_checkpointing", "project_name",
+    "data_fraction", "merge_adapter", "gradient_checkpointing", "project_name", "backend", "hub_username",
 )
 CHOICES = {"quantization": QUANTIZATIONS, "mixed_precision": MIXED_PRECISIONS, "optimizer": OPTIMIZERS,
-           "scheduler": SCHEDULERS}
+           "scheduler": SCHEDULERS, "backend": BACKENDS}
 QUEUE_COLUMNS = ["id", "name", "status", "base_model", "dataset", "rows", "lora", "created", "duration",
                  "run", "error"]
 REFRESH_S = 2.0
@@ -86,7 +95,8 @@ def build() -> None:
                                  interactive=False, wrap=True, elem_id="train-queue")
 
     form = [base_model, *fields]
-    preset.change(load_preset, [preset], [*form, grid], api_name="train_load_preset").then(
+    placement = [fields[FORM_FIELDS.index("backend")], fields[FORM_FIELDS.index("hub_username")]]
+    preset.change(load_preset, [preset, *placement], [*form, grid], api_name="train_load_preset").then(
         render_yaml, form, [preview, download], api_name=False)
     gr.on([c.input for c in form] + [grid.input], render_yaml, form, [preview, download],
           api_name="train_preview", trigger_mode="always_last")
@@ -97,7 +107,10 @@ def build() -> None:
           api_name="train_token_lengths", trigger_mode="always_last", show_progress="minimal")
     start.click(start_jobs, [dataset, grid, *form], [status], api_name="train_start")
     stop.click(cancel_job, [job], [status], api_name="train_cancel")
-    gr.Timer(REFRESH_S).tick(refresh, [job], [environment, queue, job, progress, loss, log],
+    # The environment line says where the next job trains: at once on a change, and on every refresh.
+    gr.on([c.change for c in placement], environment_line, placement, environment,
+          api_name="train_environment", show_progress="hidden")
+    gr.Timer(REFRESH_S).tick(refresh, [job, *placement], [environment, queue, job, progress, loss, log],
                              api_name="train_refresh", show_progress="hidden")
 
 
@@ -117,8 +130,9 @@ def _parameter_fields(config: TrainingConfig,
 
 
 def _field(name: str, value, book_value) -> gr.components.Component:
-    # The frontend translates one i18n piece per string: the book's value is appended as plain text.
-    info = t(f"train.help.{name}") + f" ({book_value})"
+    # The frontend translates one i18n piece per string: the book's value is appended as plain text
+    # (none for hub_username, which the book never sets).
+    info = t(f"train.help.{name}") + (f" ({book_value})" if book_value != "" else "")
     common = {"label": name, "info": info, "elem_id": f"train-{name.replace('_', '-')}"}
     if name in CHOICES:
         return gr.Dropdown(list(CHOICES[name]), value=value, **common)
@@ -132,10 +146,33 @@ def _field(name: str, value, book_value) -> gr.components.Component:
 
 
 def _values(base_model: str, *fields) -> dict:
-    return {"base_model": base_model, **dict(zip(FORM_FIELDS, fields))}
+    values = {"base_model": base_model, **dict(zip(FORM_FIELDS, fields))}
+    # A cleared textbox may arrive as None, which the configuration would read as the name "none".
+    if "hub_username" in values:
+        values["hub_username"] = values["hub_username"] or ""
+    return values
 
 
-def _environment_line(request: gr.Request | None) -> str:
+@user_errors
+def environment_line(backend: str, hub_username: str, request: gr.Request) -> str:
+    """Where the form's job would train: this machine (its hardware and AutoTrain), or a Space."""
+    if is_space_backend(backend):
+        return _space_line(backend, (hub_username or "").strip(), request)
+    return _local_line(request)
+
+
+def _space_line(backend: str, owner: str, request: gr.Request | None) -> str:
+    hardware = hardware_flavor(backend)
+    if owner:
+        line = say("train_env_space", request, hardware=hardware, owner=owner)
+    else:
+        line = say("train_env_space_no_user", request, hardware=hardware)
+    if not load_settings().hf_token:  # said now, not only when the job is refused at the start
+        line += "  \n" + say("train_env_no_token", request)
+    return line
+
+
+def _local_line(request: gr.Request | None) -> str:
     try:
         env = autotrain_env()
     except StudioError as exc:
@@ -146,9 +183,14 @@ def _environment_line(request: gr.Request | None) -> str:
 
 
 @user_errors
-def load_preset(name: str):
+def load_preset(name: str, backend: str, hub_username: str):
+    """The preset's values and grid. Where to train is the user's choice more than the preset's: a preset
+    that trains locally (all shipped ones do) keeps the backend and hub_username already in the form."""
     sweep = load_sweep(name)
-    return (sweep.base.base_model, *(getattr(sweep.base, f) for f in FORM_FIELDS), grid_text(sweep.grid))
+    values = {f: getattr(sweep.base, f) for f in FORM_FIELDS}
+    if sweep.base.backend == LOCAL_BACKEND:
+        values.update(backend=backend or LOCAL_BACKEND, hub_username=hub_username or "")
+    return (sweep.base.base_model, *values.values(), grid_text(sweep.grid))
 
 
 @user_errors
@@ -174,7 +216,15 @@ def start_jobs(request: gr.Request, profile: gr.OAuthProfile | None, dataset: st
     jobs = submit(expand(_values(base_model, *fields), grid), dataset.strip())
     ensure_background_worker()
     queued = say("train_queued", request, count=len(jobs), names=", ".join(j.name for j in jobs))
-    return "  \n".join([queued, *(_note_text(note, request) for note in jobs.notes)])
+    notes = [_note_text(note, request) for note in jobs.notes]
+    return "  \n".join([queued, *_where_lines(jobs, request), *notes])
+
+
+def _where_lines(jobs: list[Job], request: gr.Request) -> list[str]:
+    """Where the queued jobs train: this machine, or each its own Space (named when queued)."""
+    lines = [say("train_where_local", request)] if any(j.remote is None for j in jobs) else []
+    return lines + [say("train_where_space", request, name=j.name, space=j.remote.space_id,
+                        hardware=hardware_flavor(j.config.backend)) for j in jobs if j.remote is not None]
 
 
 def _note_text(note: BlockSizeNote, request: gr.Request) -> str:
@@ -233,15 +283,16 @@ def _running_job_name() -> str | None:
 
 
 @user_errors
-def refresh(job_name: str, request: gr.Request):
-    """Everything the right-hand side shows, read fresh from the registry and the log."""
+def refresh(job_name: str, backend: str, hub_username: str, request: gr.Request):
+    """Everything the right-hand side shows, read fresh from the registry and the log; and the
+    environment line for the form's backend."""
     ensure_background_worker()  # after an app restart, opening the page resumes the queue
     jobs = jobs_overview()
     queue = pd.DataFrame([job_row(j) for j in jobs], columns=QUEUE_COLUMNS)
     queue["status"] = [say(f"train_status_{j.status}", request) for j in jobs]  # the reader's language
     choices = gr.update(choices=[j.name for j in jobs])
     selected = next((j for j in jobs if j.name == job_name), None) or current_job(jobs)
-    environment = _environment_line(request)
+    environment = environment_line(backend, hub_username, request)
     if selected is None:
         return environment, queue, choices, say("train_no_jobs", request), _loss_frame([]), ""
     view = job_view(selected)
