@@ -62,8 +62,11 @@ def test_check_with_a_column_mapping(tmp_path, capsys):
     path = tmp_path / "data.tsv"
     path.write_text("db\tddl\tq\tgold\n1\tc\tq\ta\n", encoding="utf-8")
     assert main(["data", "check", str(path), "--map", "question=q", "--map", "answer=gold"]) == 0
-    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    out = capsys.readouterr().out.strip().splitlines()
+    report = json.loads(out[-1])
     assert report["mapping"] == {"question": "q", "answer": "gold", "db_id": "db", "context": "ddl"}
+    guesses = ["using column 'db' as db_id", "using column 'ddl' as context"]
+    assert out[1:3] == [f"note: {guess}" for guess in guesses] and report["notes"] == guesses
     assert main(["data", "check", str(path), "--map", "question"]) == 2
     assert "error: --map takes OURS=THEIRS" in capsys.readouterr().err
 

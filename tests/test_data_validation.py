@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from studio.data.files import ReadLimits
-from studio.data.validation import check_file, read_file
+from studio.data.validation import NOTE_TEXTS, Note, check_file, read_file
 from studio.errors import StudioError
+from studio.ui.i18n import MESSAGES
 from tests.data_fixtures import BOOK_DDL
 
 HEADER = "db_id,context,question,answer\n"
@@ -21,6 +22,11 @@ def write(tmp_path, name: str, content: str | bytes):
     path = tmp_path / name
     path.write_bytes(content.encode() if isinstance(content, str) else content)
     return path
+
+
+def note_texts(report) -> list[str]:
+    """The notes as the CLI prints them."""
+    return [str(note) for note in report.notes]
 
 
 def rejected(path, **kwargs) -> str:
@@ -49,7 +55,7 @@ def test_a_mapping_and_known_aliases_resolve_other_names(tmp_path):
     report = check_file(path, mapping={"context": "ctx", "question": "q"})
     assert report.rows == 1
     assert report.mapping == {"context": "ctx", "question": "q", "answer": "query", "db_id": "db"}
-    assert "using column 'query' as answer" in report.notes
+    assert "using column 'query' as answer" in note_texts(report)
     assert "mapped column(s) not in the data: nope" in rejected(path, mapping={"question": "nope"})
 
 
@@ -92,7 +98,7 @@ def test_korean_cp949_is_decoded(tmp_path):
         }
     ).to_csv(path, index=False, encoding="cp949")
     frame, report = read_file(path)
-    assert report.encoding == "cp949" and "decoded as CP949 (EUC-KR)" in report.notes[0]
+    assert report.encoding == "cp949" and report.notes[0] == Note("cp949")
     assert frame.loc[0, "question"] == "가입한 플레이어는 몇 명인가요?"
     euc_kr = tmp_path / "euc-kr.csv"
     euc_kr.write_bytes((HEADER + ROW).encode("euc-kr"))
@@ -116,7 +122,7 @@ def test_utf8_bom_and_utf16_are_accepted(tmp_path):
 def test_extra_columns_are_accepted_and_noted(tmp_path):
     report = check_file(write(tmp_path, "a.csv", "db_id,context,question,answer,source,note\n1,c,q,a,x,y\n"))
     assert report.rows == 1 and report.extra_columns == ["source", "note"]
-    assert "ignored column(s): source, note" in report.notes
+    assert "ignored column(s): source, note" in note_texts(report)
 
 
 def test_absurdly_long_fields_are_dropped_in_bounded_time(tmp_path):
@@ -144,7 +150,7 @@ def test_missing_values_and_duplicates_are_dropped_and_counted(tmp_path):
 
 def test_no_db_id_column_puts_rows_in_one_database(tmp_path):
     frame, report = read_file(write(tmp_path, "a.csv", "context,question,answer\nc,q,a\n"))
-    assert frame["db_id"].tolist() == ["default"] and "no db_id column" in report.notes[0]
+    assert frame["db_id"].tolist() == ["default"] and "no db_id column" in note_texts(report)[0]
 
 
 def test_parquet_and_unsupported_types(tmp_path):
@@ -163,3 +169,28 @@ def test_malformed_csv_is_a_message(tmp_path):
     assert first == "the CSV file cannot be parsed: a row has more fields than the header"
     later = rejected(write(tmp_path, "b.csv", HEADER + ROW + "1,a,b,c,d,e\n"))
     assert later.startswith("the CSV file cannot be parsed: Expected 4 fields in line 3, saw 6")
+
+
+def test_notes_carry_a_key_and_parameters_and_read_as_before_in_english(tmp_path):
+    path = write(tmp_path, "a.csv", "ctx,question,sql,source\nc,몇 개인가요?,a,x\n".encode("cp949"))
+    report = check_file(path, mapping={"context": "ctx"})
+    assert report.notes == [
+        Note("cp949"),
+        Note("alias", {"column": "sql", "ours": "answer"}),
+        Note("no_db_id", {"db_id": "default"}),
+        Note("ignored_columns", {"columns": "source"}),
+    ]
+    english = [
+        "decoded as CP949 (EUC-KR), the Korean Windows encoding",
+        "using column 'sql' as answer",
+        "no db_id column: every row belongs to database 'default' (use a random split)",
+        "ignored column(s): source",
+    ]
+    assert note_texts(report) == english
+    assert json.loads(json.dumps(report.to_dict()))["notes"] == english  # the CLI's JSON: sentences
+
+
+def test_every_note_has_a_ui_text_in_both_languages_and_the_english_is_the_clis():
+    for key, english in NOTE_TEXTS.items():
+        assert MESSAGES["en"][f"data_note_{key}"] == english
+        assert MESSAGES["ko"][f"data_note_{key}"] != english

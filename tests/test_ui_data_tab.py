@@ -164,6 +164,21 @@ def test_steps_out_of_order_say_what_to_do_in_korean(studio_home):
             client.predict("ds-000000000000", " ", "", "", api_name="/data_judge_estimate")
 
 
+def test_a_korean_browser_gets_the_report_and_its_notes_in_korean(studio_home, tmp_path):
+    path = tmp_path / "excel.csv"  # what Excel saves on Korean Windows: CP949, its own column names
+    rows = [(BOOK_DDL, "가입한 플레이어는 몇 명인가요?", "SELECT COUNT(*) FROM players;", "엑셀")] * 2
+    pd.DataFrame(rows, columns=["context", "질문", "answer", "출처"]).to_csv(path, index=False, encoding="cp949")
+    with _running_client("ko-KR,ko;q=0.9") as client:
+        report = _upload(client, path)[0]
+    assert "전체 2행 중 **1행**을 쓰고 **1행**을 뺐습니다" in report
+    assert "뺀 이유: 빈 값 0 · 중복 1 · 너무 긴 필드 0" in report
+    assert "- 한국어 Windows 인코딩인 CP949(EUC-KR)로 읽었습니다." in report
+    assert "- ‘질문’ 열을 question 열로 씁니다." in report
+    assert "- db_id 열이 없어 모든 행이 데이터베이스 ‘default’에 속합니다" in report
+    assert "- 쓰지 않는 열: 출처" in report
+    assert not any(english in report for english in ("decoded", "using column", "no db_id", "ignored"))
+
+
 # --- the judge filter (the book's GPT filter) against the OpenAI stand-in ------------------------------
 
 TYPED_KEY = "sk-typed-for-this-session-only"

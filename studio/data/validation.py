@@ -28,6 +28,25 @@ ALIASES = {
     "db_id": ("db_id", "db", "database", "database_id", "dbid"),
     "difficulty": ("difficulty", "hardness", "level", "난이도"),
 }
+# The notes' English, as the CLI prints them; the UI has its own texts in both languages
+# (studio/ui/i18n.py, keys `data_note_<key>`), so a note is kept as a key and its parameters.
+NOTE_TEXTS = {
+    "alias": "using column '{column}' as {ours}",
+    "no_db_id": "no db_id column: every row belongs to database '{db_id}' (use a random split)",
+    "ignored_columns": "ignored column(s): {columns}",
+    "cp949": "decoded as CP949 (EUC-KR), the Korean Windows encoding",
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something validation noticed but accepted: a key of NOTE_TEXTS and the values its text names."""
+
+    key: str
+    params: dict[str, str] = field(default_factory=dict, hash=False)
+
+    def __str__(self) -> str:
+        return NOTE_TEXTS[self.key].format(**self.params)
 
 
 @dataclass
@@ -46,19 +65,21 @@ class ValidationReport:
         default_factory=lambda: {"missing": 0, "duplicate": 0, "too_long": 0}
     )
     missing_by_column: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     @property
     def dropped(self) -> int:
         return sum(self.dropped_by_reason.values())
 
     def to_dict(self) -> dict:
-        return {"rows": self.rows, "dropped": self.dropped, **asdict(self)}
+        # Notes as English sentences: the JSON the CLI prints stays readable and as it was.
+        notes = [str(note) for note in self.notes]
+        return {"rows": self.rows, "dropped": self.dropped, **asdict(self), "notes": notes}
 
 
 def resolve_mapping(
     found: Iterable[str], mapping: Mapping[str, str] | None = None
-) -> tuple[dict[str, str], list[str]]:
+) -> tuple[dict[str, str], list[Note]]:
     """Our column → the input's column, from the explicit mapping, exact names, then known aliases.
 
     Returns the mapping and notes about the guesses. Raises StudioError naming what is missing.
@@ -83,7 +104,7 @@ def resolve_mapping(
         if matches:
             resolved[ours] = matches[0]
             if matches[0] != ours:
-                notes.append(f"using column '{matches[0]}' as {ours}")
+                notes.append(Note("alias", {"column": matches[0], "ours": ours}))
     missing = [c for c in REQUIRED if c not in resolved]
     if missing:
         raise StudioError(
@@ -124,11 +145,10 @@ class RowCleaner:
         self.report.extra_columns = [c for c in columns if c not in self.mapping.values()]
         self.report.notes += notes
         if "db_id" not in self.mapping:
-            self.report.notes.append(
-                f"no db_id column: every row belongs to database '{DEFAULT_DB_ID}' (use a random split)"
-            )
+            self.report.notes.append(Note("no_db_id", {"db_id": DEFAULT_DB_ID}))
         if self.report.extra_columns:
-            self.report.notes.append(f"ignored column(s): {', '.join(self.report.extra_columns)}")
+            columns = ", ".join(self.report.extra_columns)
+            self.report.notes.append(Note("ignored_columns", {"columns": columns}))
 
     def _drop(self, frame: pd.DataFrame) -> pd.DataFrame:
         counts = self.report.dropped_by_reason
@@ -176,7 +196,7 @@ def _scan(path: Path, mapping: Mapping[str, str] | None, limits: ReadLimits, kee
     encoding = sniff(path, fmt, limits)
     report = ValidationReport(source=str(path), format=fmt, encoding=encoding or "binary")
     if encoding == "cp949":
-        report.notes.append("decoded as CP949 (EUC-KR), the Korean Windows encoding")
+        report.notes.append(Note("cp949"))
     cleaner = RowCleaner(report, mapping, limits)
     kept = []
     for chunk in iter_frames(path, fmt, encoding, limits):

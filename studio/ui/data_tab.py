@@ -261,7 +261,8 @@ def _report(report, request: gr.Request) -> str:
     if r["missing_by_column"]:
         lines.append(say("data_report_missing", request,
                          columns=", ".join(f"{c} {n}" for c, n in r["missing_by_column"].items())))
-    return "\n".join(f"- {line}" for line in [*lines, *r["notes"]])
+    notes = [say(f"data_note_{note.key}", request, **note.params) for note in report.notes]
+    return "\n".join(f"- {line}" for line in [*lines, *notes])
 
 
 def _counts_long(table: pd.DataFrame) -> pd.DataFrame:
