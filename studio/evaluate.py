@@ -47,12 +47,13 @@ def base_candidate(model: str) -> Candidate:
 
 
 def run_candidate(run_name: str, settings: Settings | None = None) -> Candidate:
-    from studio.training.runs import get_run
+    from studio.training.runs import get_run, run_weights
 
     run = get_run(run_name, settings)
+    weights = run_weights(run, settings)  # here, or the run's pushed Hub copy (a run imported from elsewhere)
     if run.merged:  # a merged run is a full model of its own
-        return Candidate(label=run.name, base_model=str(run.adapter_path), run_name=run.name)
-    return Candidate(label=run.name, base_model=run.base_model, adapter=run.adapter_path, run_name=run.name)
+        return Candidate(label=run.name, base_model=str(weights), run_name=run.name)
+    return Candidate(label=run.name, base_model=run.base_model, adapter=weights, run_name=run.name)
 
 
 def hub_candidate(repo_id: str, settings: Settings | None = None) -> Candidate:

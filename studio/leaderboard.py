@@ -58,10 +58,13 @@ BASE_CONTRAST = ("base_model", "dataset", "train_rows", "lora_r", "lora_alpha", 
 HUB_FIELDS = ("hub_repo", "hub_commit")  # all that is known here of a Hub adapter's making
 
 BOARD_SQL = """
-WITH latest AS (
-    SELECT * FROM evaluations
-    WHERE id IN (SELECT MAX(id) FROM evaluations GROUP BY candidate, eval_set, mode)
+WITH ranked AS (  -- by when they were made, not by local id: an evaluation imported from the results mirror
+                 -- (studio.hub.results) keeps its time but gets an id above this studio's own
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY candidate, eval_set, mode ORDER BY created_at DESC, id DESC)
+              AS recency
+    FROM evaluations
 ),
+latest AS (SELECT * FROM ranked WHERE recency = 1),
 entries AS (  -- every run, evaluated or not, and every base model or Hub adapter evaluated alone
     SELECT r.name AS run, l.id AS evaluation_id FROM runs r LEFT JOIN latest l ON l.run_name = r.name
     UNION ALL

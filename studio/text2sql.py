@@ -18,11 +18,12 @@ from studio.prompts import PromptTemplate
 
 
 def _adapter_folder(ref: str) -> Path:
-    """A run's adapter by the run's name, else a LoRA adapter folder or Hub repo id."""
-    from studio.training.runs import find_run
+    """A run's adapter by the run's name (here, or its pushed Hub copy), else a LoRA adapter folder or Hub
+    repo id."""
+    from studio.training.runs import find_run, run_weights
 
     run = find_run(ref)
-    return run.adapter_path if run is not None else resolve_adapter(ref)
+    return run_weights(run) if run is not None else resolve_adapter(ref)
 
 
 @dataclass(frozen=True)

@@ -144,3 +144,32 @@ def test_the_background_mirror_pushes_after_changes_and_survives_failures(home_a
     finally:
         mirror.stop()
     assert not mirror._thread.is_alive()
+
+
+def test_the_latest_evaluation_is_the_last_made_not_the_last_imported(home_a, hub, tmp_path, monkeypatch):
+    def made_at(registry, evaluation_id, when):  # the clock of the machine that evaluated
+        with registry.db:
+            registry.db.execute("UPDATE evaluations SET created_at = ? WHERE id = ?", (when, evaluation_id))
+
+    push_results()
+    home_a_dir = load_settings().home
+    switch_home(monkeypatch, tmp_path / "laptop")
+    pull_results()
+    laptop = Registry(load_settings())
+    made_at(laptop, laptop.evaluation("fresh", [1, 1, 1, 1]), "2026-06-01 12:00:00")  # the laptop's own
+
+    switch_home(monkeypatch, home_a_dir)  # A evaluated it a month before, but was offline until now
+    made_at(home_a, home_a.evaluation("fresh", [0, 0, 0, 0]), "2026-05-01 12:00:00")
+    push_results()
+    switch_home(monkeypatch, tmp_path / "laptop")
+    assert pull_results().evaluations == 1
+    fresh = lb.load_board().set_index("run").loc["fresh"]
+    assert (fresh["accuracy"], fresh["date"]) == (1.0, "2026-06-01 12:00")  # imported last, made first
+
+    switch_home(monkeypatch, home_a_dir)  # a later evaluation on A is the latest everywhere
+    made_at(home_a, home_a.evaluation("fresh", [1, 1, 0, 0]), "2026-07-01 12:00:00")
+    push_results()
+    switch_home(monkeypatch, tmp_path / "laptop")
+    assert pull_results().evaluations == 1
+    fresh = lb.load_board().set_index("run").loc["fresh"]
+    assert (fresh["accuracy"], fresh["date"]) == (0.5, "2026-07-01 12:00")

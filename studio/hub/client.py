@@ -117,6 +117,18 @@ def commit_files(
                       commit=info.oid, changed=info.oid != before.sha, files=tuple(sorted(files)))
 
 
+def download_repo(repo_id: str, settings: Settings, *, revision: str | None = None) -> Path:
+    """A model repo's files at `revision` (a commit; the newest when None), downloaded once into the Hub cache
+    under STUDIO_HOME where studio.models keeps its Hub downloads. A commit's files, once there, are found
+    without asking the Hub, so they load offline too."""
+    from huggingface_hub import snapshot_download
+
+    token = settings.hf_token.reveal() if settings.hf_token else None
+    with hub_errors(f"downloading {repo_id}", settings.hub_endpoint, repo_id):
+        return Path(snapshot_download(repo_id, revision=revision, cache_dir=settings.home / "cache" / "hub",
+                                      token=token, endpoint=settings.hub_endpoint))
+
+
 def matches_any(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     return lambda path: any(fnmatch.fnmatch(path, pattern) for pattern in patterns)
 

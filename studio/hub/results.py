@@ -159,6 +159,7 @@ class ImportReport:
     runs: int = 0
     evaluations: int = 0
     datasets: int = 0
+    hub_links: int = 0  # imported runs that were pushed to the Hub since (their link is updated)
     skipped: list[str] = field(default_factory=list)  # records left out, and why
     present: set[str] = field(default_factory=set)  # record files whose record this registry now holds
 
@@ -200,14 +201,28 @@ def _import_dataset(db, folder: Path, path: Path, settings: Settings, report: Im
 
 
 def _import_run(db, path: Path, record: dict, report: ImportReport) -> None:
-    local = db.execute("SELECT created_at FROM runs WHERE name = ?", (record["name"],)).fetchone()
-    if local is not None and local[0] != record["created_at"]:
+    """Add the run as recorded. Its adapter path stays the other machine's, as a record of where it was made
+    (`run_weights` in studio.training.runs loads the run's Hub copy instead)."""
+    local = db.execute("SELECT created_at, job_id, hub_url, hub_commit FROM runs WHERE name = ?",
+                       (record["name"],)).fetchone()
+    if local is not None and local["created_at"] != record["created_at"]:
         report.skipped.append(f"run {record['name']}: another run here has that name")
         return
     if local is None:
         _insert(db, "runs", {k: v for k, v in record.items() if k not in LOCAL_RUN_COLUMNS})
         report.runs += 1
+    elif _follows_hub_link(local, record):
+        db.execute("UPDATE runs SET hub_url = ?, hub_commit = ? WHERE name = ?",
+                   (record["hub_url"], record.get("hub_commit"), record["name"]))
+        report.hub_links += 1
     report.present.add(path)
+
+
+def _follows_hub_link(local: sqlite3.Row, record: dict) -> bool:
+    """An imported run (no job here) takes the link its own machine recorded when it pushed the run after this
+    studio imported it: that Hub copy is the only one this machine can load. A run trained here keeps its own."""
+    link = (record.get("hub_url"), record.get("hub_commit"))
+    return local["job_id"] is None and link[0] is not None and link != (local["hub_url"], local["hub_commit"])
 
 
 def _import_evaluation(db, path: Path, record: dict, known: set[str], report: ImportReport) -> None:

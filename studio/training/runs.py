@@ -12,8 +12,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from studio.errors import StudioError
+from studio.models import HUB_ID
 from studio.settings import Settings, load_settings
 from studio.training.config import TrainingConfig
 from studio.training.jobs import open_registry, timestamp
@@ -40,6 +42,21 @@ class Run:
     tokens_per_s: float | None
     hardware: dict[str, Any]
     software: dict[str, Any]
+    hub_url: str | None = None  # the Hub repo the run was pushed to (record_hub_push), None if never
+    hub_commit: str | None = None  # the commit that push made
+
+    @property
+    def hub_repo(self) -> str | None:
+        """owner/name of the pushed repo: the last two parts of its URL (the endpoint may have a path)."""
+        parts = urlparse(self.hub_url or "").path.strip("/").split("/")
+        repo_id = "/".join(parts[-2:])
+        return repo_id if len(parts) >= 2 and HUB_ID.match(repo_id) else None
+
+    @property
+    def imported(self) -> bool:
+        """Trained on another machine and imported from the results mirror (studio.hub.results leaves the
+        job out: job ids mean something on their own machine only); every run trained here has a job."""
+        return self.job_id is None
 
     def summary(self) -> dict[str, Any]:
         """A flat, JSON-ready description (CLI `runs show`, tables)."""
@@ -65,7 +82,7 @@ def _run(row: sqlite3.Row) -> Run:
         config=TrainingConfig.from_dict(json.loads(row["config"])), duration_s=row["duration_s"],
         train_runtime_s=row["train_runtime_s"], final_loss=row["final_loss"], train_loss=row["train_loss"],
         tokens_per_s=row["tokens_per_s"], hardware=json.loads(row["hardware"]),
-        software=json.loads(row["software"]),
+        software=json.loads(row["software"]), hub_url=row["hub_url"], hub_commit=row["hub_commit"],
     )
 
 
@@ -137,3 +154,49 @@ def record_hub_push(name: str, url: str, commit: str | None, settings: Settings 
             db.execute("UPDATE runs SET hub_url = ?, hub_commit = ? WHERE name = ?", (url, commit, name))
     finally:
         db.close()
+
+
+# --- where a run's weights are -------------------------------------------------------------------------
+
+
+def run_weights(run: Run, settings: Settings | None = None) -> Path:
+    """The folder the Playground and Evaluate load a run from: its LoRA adapter (its full model when merged).
+
+    The folder training left, when it is here; else the copy the run was pushed to on the Hub, at the pushed
+    commit, downloaded once into STUDIO_HOME's Hub cache. A run imported from another machine's results
+    (STUDIO_RESULTS_REPO) keeps that machine's path as a record of where it was made, so only its Hub copy
+    can be loaded here; a run neither here nor pushed is a StudioError naming the run and the path."""
+    if _holds_weights(run.adapter_path, run.merged):
+        return run.adapter_path
+    if run.hub_repo is None:
+        raise StudioError(f"{_not_here(run)}, and the run was never pushed to the Hub, so it cannot be loaded "
+                          "here" + (": push it from the machine that trained it" if run.imported else ""))
+    return _pushed_weights(run, settings or load_settings())
+
+
+def _pushed_weights(run: Run, settings: Settings) -> Path:
+    from studio.hub.client import download_repo  # the Hub client is slow to import: only when needed
+
+    where = f"{run.hub_repo}@{run.hub_commit[:7]}" if run.hub_commit else run.hub_repo
+    try:
+        # At the pushed commit: a later push to the same repo (another run, or the merged model) is not this
+        # run's weights, and Evaluate remembers answers by run name.
+        folder = download_repo(run.hub_repo, settings, revision=run.hub_commit)
+    except StudioError as exc:
+        raise StudioError(f"{_not_here(run)}; loading its Hub copy {where} failed: {exc}") from None
+    if not _holds_weights(folder, run.merged):
+        kind = "a model" if run.merged else "a LoRA adapter (it was pushed as the merged model?)"
+        raise StudioError(f"{_not_here(run)}, and its Hub copy {where} holds no {kind}")
+    return folder
+
+
+def _holds_weights(folder: Path, merged: bool) -> bool:
+    return (folder / ("config.json" if merged else "adapter_config.json")).is_file()
+
+
+def _not_here(run: Run) -> str:
+    what = "model" if run.merged else "adapter"
+    if run.imported:
+        return (f"run {run.name} was imported from another machine: its {what} ({run.adapter_path}) is not on "
+                "this machine")
+    return f"run {run.name}: its {what} folder {run.adapter_path} is missing or holds no {what}"

@@ -266,7 +266,7 @@ def test_the_whole_workflow_through_the_browser(page, app):  # page first: no Ch
     assert "block_size: 768" in yaml and "lr: 0.003" in yaml, yaml
     page.click("#train-start")
     queued = wait_for_text(page, "train-status", pattern_of("train_queued", count="1"))
-    job = queued.rsplit(":", 1)[1].strip()
+    job = queued.splitlines()[0].rsplit(":", 1)[1].strip()  # the first line names the jobs queued
     assert job.startswith(PROJECT), queued
     progress = _wait_for_job(page, job)
     loss = re.search(pattern_of("train_loss", loss=r"(\d+\.\d+)"), progress)
