@@ -331,6 +331,7 @@ def side_by_side(rows: pd.DataFrame) -> pd.DataFrame:
 def latest_summary(run_name: str, settings: Settings | None = None) -> dict | None:
     """The summary of a run's most recent evaluation (for its model card), or None."""
     with _registry(settings) as db:
-        row = db.execute("SELECT summary, eval_set FROM evaluations WHERE run_name = ? ORDER BY id DESC LIMIT 1",
-                         (run_name,)).fetchone()
+        # By when it was made: an evaluation imported from the results mirror gets a higher id than newer ones.
+        row = db.execute("SELECT summary, eval_set FROM evaluations WHERE run_name = ? "
+                         "ORDER BY created_at DESC, id DESC LIMIT 1", (run_name,)).fetchone()
     return {**json.loads(row["summary"]), "eval_set": row["eval_set"]} if row else None

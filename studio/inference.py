@@ -209,26 +209,22 @@ class Generator:
         chosen = logits.argmax(-1)[:, None].tolist()  # per active row, the tokens the model chose last step
         drafted, taken = [0] * len(rows), [0] * len(rows)  # per row, drafted tokens and those the model took
         while True:
-            keep = [slot for slot, row in enumerate(active) if not self._take(generated[row], chosen[slot], options)]
+            keep = [slot for slot, row in enumerate(active)
+                    if not self._take(generated[row], chosen[slot], options)]
             if len(keep) < len(active):
                 answered_rows(len(active) - len(keep))
-            if not keep:
-                return generated
-            if len(keep) < len(active):
+                if not keep:
+                    return generated
                 index = torch.tensor(keep, device=self.device)
                 cache.batch_select_indices(index)
                 mask, positions = mask[index], positions[index]
                 active = [active[slot] for slot in keep]
-            limit = _draft_length([(taken[row] + 1) / (drafted[row] + 2) for row in active], options.draft_tokens)
-            drafts = [_draft(rows[row].ids + generated[row], min(limit, options.max_new_tokens
-                                                                 - len(generated[row]) - 1))
-                      for row in active]
-            width = 1 + max(map(len, drafts))
-            pad = self.tokenizer.pad_token_id
-            inputs = torch.tensor([[generated[row][-1], *d] + [pad] * (width - 1 - len(d))
-                                   for row, d in zip(active, drafts)], device=self.device)
-            mask = torch.cat([mask, torch.tensor([[1] * (1 + len(d)) + [0] * (width - 1 - len(d))
-                                                  for d in drafts], device=self.device)], dim=1)
+            acceptance = [(taken[row] + 1) / (drafted[row] + 2) for row in active]  # 1/2 before any draft
+            limit = _draft_length(acceptance, options.draft_tokens)
+            drafts = [_draft(rows[row].ids + generated[row],
+                             min(limit, options.max_new_tokens - len(generated[row]) - 1)) for row in active]
+            inputs, mask = self._step_inputs([generated[row][-1] for row in active], drafts, mask)
+            width = inputs.shape[1]
             steps = torch.arange(1, width + 1, device=self.device)
             predicted = self._forward(inputs, mask, positions + steps, cache, keep=width).argmax(-1).tolist()
             agreed = [_agreeing(d, p) for d, p in zip(drafts, predicted)]
@@ -237,6 +233,18 @@ class Generator:
             chosen = [p[: a + 1] for p, a in zip(predicted, agreed)]
             positions = positions + 1 + torch.tensor(agreed, device=self.device)[:, None]
             mask = self._drop_rejected(cache, mask, width, agreed)
+
+    def _step_inputs(self, last: list[int], drafts: list[list[int]], mask):
+        """A step's input ids, each row's last token and its drafted ones (padded to the longest draft), and
+        the attention mask grown by them (padding masked)."""
+        torch = self._torch
+        width = 1 + max(map(len, drafts))
+        pad = self.tokenizer.pad_token_id
+        inputs = torch.tensor([[token, *d] + [pad] * (width - 1 - len(d)) for token, d in zip(last, drafts)],
+                              device=self.device)
+        grown = torch.tensor([[1] * (1 + len(d)) + [0] * (width - 1 - len(d)) for d in drafts],
+                             device=self.device)
+        return inputs, torch.cat([mask, grown], dim=1)
 
     def _take(self, generated: list[int], tokens: list[int], options: GenerationOptions) -> bool:
         """Add the model's tokens to a row's answer up to where it finishes; whether it has."""
@@ -440,7 +448,7 @@ def _prefill_parts(lengths: list[int], tokens: int = _PREFILL_TOKENS) -> list[tu
     return parts
 
 
-# --- prompt lookup --------------------------------------------------------------------------------------------
+# --- prompt lookup ---------------------------------------------------------------------------------------
 
 # A decoding step costs about this many tokens' worth of computation before any token is computed: the
 # weights are read once a step, however many tokens the batch holds. Measured on SmolLM2-135M, 2 cores: one

@@ -358,8 +358,8 @@ def candidate_config(name: str, settings: Settings | None = None) -> dict[str, o
 def _evaluated_base_model(candidate: str, settings: Settings | None) -> str:
     """The base model a candidate's latest evaluation loaded (a Hub adapter names its own)."""
     with _registry(settings) as db:
-        row = db.execute("SELECT base_model FROM evaluations WHERE candidate = ? ORDER BY id DESC LIMIT 1",
-                         (candidate,)).fetchone()
+        row = db.execute("SELECT base_model FROM evaluations WHERE candidate = ? "
+                         "ORDER BY created_at DESC, id DESC LIMIT 1", (candidate,)).fetchone()
     if row is None:
         raise StudioError(f"no evaluation of {candidate!r} in the registry")
     return row["base_model"]

@@ -10,6 +10,7 @@ import pytest
 
 from studio import leaderboard as lb
 from studio.errors import StudioError
+from studio.evaluate import latest_summary
 from studio.hub import ResultsMirror, pull_results, push_results
 from studio.settings import load_settings
 from tests.test_hub_standin import ALICE, standin_hub
@@ -165,6 +166,7 @@ def test_the_latest_evaluation_is_the_last_made_not_the_last_imported(home_a, hu
     assert pull_results().evaluations == 1
     fresh = lb.load_board().set_index("run").loc["fresh"]
     assert (fresh["accuracy"], fresh["date"]) == (1.0, "2026-06-01 12:00")  # imported last, made first
+    assert latest_summary("fresh")["accuracy"] == 1.0  # what a model card pushed from here would show
 
     switch_home(monkeypatch, home_a_dir)  # a later evaluation on A is the latest everywhere
     made_at(home_a, home_a.evaluation("fresh", [1, 1, 0, 0]), "2026-07-01 12:00:00")
@@ -173,3 +175,4 @@ def test_the_latest_evaluation_is_the_last_made_not_the_last_imported(home_a, hu
     assert pull_results().evaluations == 1
     fresh = lb.load_board().set_index("run").loc["fresh"]
     assert (fresh["accuracy"], fresh["date"]) == (0.5, "2026-07-01 12:00")
+    assert latest_summary("fresh")["accuracy"] == 0.5

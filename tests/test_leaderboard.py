@@ -78,8 +78,8 @@ class Registry:
             evaluation_id = self.db.execute(
                 "INSERT INTO evaluations (created_at, candidate, run_name, base_model, eval_set, mode,"
                 " options, summary, rows, accuracy, ex_score, judge_score, agreement, cost_usd)"
-                " VALUES (datetime('now'), ?, ?, ?, ?, ?, '{}', '{}', ?, ?, ?, ?, ?, ?)",
-                (candidate, run_name, base_model, EVAL_SET, mode, len(verdicts),
+                " VALUES (datetime('now'), ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?, ?, ?, ?)",
+                (candidate, run_name, base_model, EVAL_SET, mode, json.dumps({"accuracy": score}), len(verdicts),
                  max(score, judge_score or 0), score, judge_score, agreement, cost)).lastrowid
             self.db.executemany(
                 "INSERT INTO evaluation_rows (evaluation_id, row_index, row_id, db_id, question, gold_sql,"
