@@ -14,7 +14,7 @@ from studio.errors import StudioError
 from studio.settings import load_settings
 from studio.training import cancel, get_run, list_runs, submit
 from studio.training.config import TrainingConfig
-from studio.training.jobs import CANCELLED, FAILED, RUNNING, SUCCEEDED, open_registry
+from studio.training.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, open_registry
 from studio.training.monitor import find_job, job_view, jobs_overview, log_tail
 from studio.training.spaces_backend import DOCKERFILE, NO_LIVE_LOSS, SECRET_NAMES, FollowOptions
 from studio.training.worker import Worker, settle_orphans
@@ -22,9 +22,11 @@ from studio.ui.i18n import say
 from studio.ui.train import _progress_html
 from tests.test_hub_push import make_adapter, tiny_base  # noqa: F401
 from tests.test_hub_standin import ALICE, BOB, standin_hub
+from tests.training_fixtures import support
 from tests.training_fixtures.support import REAL_AUTOTRAIN_PYTHON, tiny_dataset, wait_for
 
 hub = pytest.fixture(standin_hub)
+fake_autotrain, fake_python = support.fake_autotrain, support.fake_python  # the local stand-in trainer
 FAST = FollowOptions(poll_s=0.02, hub_poll_s=0.02, timeout_s=120)
 FAKE_ADAPTER = {"adapter_model.safetensors": b"weights", "adapter_config.json": b"{}"}
 
@@ -39,12 +41,12 @@ def data(tmp_path) -> Path:
     return tiny_dataset(tmp_path / "data")
 
 
-def worker_thread(job_id: int, options: FollowOptions = FAST) -> threading.Thread:
-    """A worker running the queue in the background until the job is over (as the app's thread does)."""
+def worker_thread(*job_ids: int, options: FollowOptions = FAST) -> threading.Thread:
+    """A worker running the queue in the background until the jobs are over (as the app's thread does)."""
     settings = load_settings()
     worker = Worker(settings, poll_s=0.02, space=options)
-    thread = threading.Thread(target=worker.run,
-                              kwargs={"until": lambda: not find_job(job_id, settings).active})
+    thread = threading.Thread(target=worker.run, kwargs={
+        "until": lambda: not any(find_job(job_id, settings).active for job_id in job_ids)})
     thread.start()
     return thread
 
@@ -181,7 +183,7 @@ def files_holding(home: Path, secret: bytes) -> list[Path]:
 def test_a_space_that_ends_without_an_adapter_fails_the_job_with_the_reason(hub, data, stage, error, reason):
     [job] = submit([space_config()], str(data))
     timeout_s = 120 if stage else 1.5  # no stage change: the Space never ends, the studio gives up
-    thread = worker_thread(job.id, FollowOptions(poll_s=0.02, hub_poll_s=0.02, timeout_s=timeout_s))
+    thread = worker_thread(job.id, options=FollowOptions(poll_s=0.02, hub_poll_s=0.02, timeout_s=timeout_s))
     space_id = launched(hub, job.id).remote.space_id
     if stage:
         hub.set_space_stage(space_id, stage, error)
@@ -208,6 +210,60 @@ def test_cancel_pauses_the_space(hub, data):
     hub.set_space_stage(space_id, "RUNNING")
     assert cancel(job.name).status == CANCELLED
     assert hub.repo(space_id, "space").stage == "PAUSED" and finished(thread, job.id).status == CANCELLED
+
+
+def local_config(setup) -> TrainingConfig:
+    """A job for this machine's stand-in trainer (tests/training_fixtures/fake_trainer.py)."""
+    return TrainingConfig(base_model=str(setup["model"]), block_size=64, gradient_accumulation=1,
+                          project_name="local")
+
+
+def test_a_local_job_runs_while_a_space_job_trains(hub, data, fake_autotrain):
+    [space_job] = submit([space_config()], str(data))
+    [local_job] = submit([local_config(fake_autotrain)], str(fake_autotrain["data"]))  # queued behind it
+    thread = worker_thread(space_job.id, local_job.id)
+    space_id = launched(hub, space_job.id).remote.space_id
+    hub.set_space_stage(space_id, "RUNNING")  # training, for hours: no adapter yet
+
+    local = wait_for(lambda: (job := find_job(local_job.id)).status not in (QUEUED, RUNNING) and job)
+    assert local.status == SUCCEEDED, local.error
+    assert get_run(local.run_name).hardware["device"] in ("cpu", "cuda")
+    still = find_job(space_job.id)
+    assert (still.status, still.remote.stage) == (RUNNING, "RUNNING")  # followed on, not given up
+
+    hub.put_files(space_job.remote.model_repo, FAKE_ADAPTER)
+    hub.set_space_stage(space_id, "PAUSED")
+    done = finished(thread, space_job.id)
+    assert done.status == SUCCEEDED and done.finished_at > local.finished_at
+    assert get_run(done.run_name).hardware["space"] == space_id
+
+
+def test_a_space_job_queued_behind_a_local_job_launches_while_it_trains(hub, data, fake_autotrain,
+                                                                         monkeypatch):
+    monkeypatch.setenv("FAKE_TRAINER_STEPS", "2000")  # the local job trains on until cancelled
+    [local_job] = submit([local_config(fake_autotrain)], str(fake_autotrain["data"]))
+    [space_job] = submit([space_config()], str(data))
+    thread = worker_thread(local_job.id, space_job.id)
+    space_id = launched(hub, space_job.id).remote.space_id
+    assert find_job(local_job.id).status == RUNNING
+    hub.put_files(space_job.remote.model_repo, FAKE_ADAPTER)
+    hub.set_space_stage(space_id, "PAUSED")
+    assert wait_for(lambda: find_job(space_job.id).status == SUCCEEDED)
+    assert find_job(local_job.id).status == RUNNING
+    assert cancel(local_job.id).status == CANCELLED and finished(thread, local_job.id).status == CANCELLED
+
+
+def test_several_space_jobs_train_at_the_same_time(hub, data):
+    jobs = submit([space_config(lora_r=8), space_config(lora_r=16)], str(data))
+    thread = worker_thread(*(job.id for job in jobs))
+    for job in jobs:  # both launched while neither has ended
+        hub.set_space_stage(launched(hub, job.id).remote.space_id, "RUNNING")
+    last, first = jobs  # they end in any order
+    hub.put_files(first.remote.model_repo, FAKE_ADAPTER)
+    hub.set_space_stage(first.remote.space_id, "PAUSED")
+    assert wait_for(lambda: find_job(first.id).status == SUCCEEDED) and find_job(last.id).status == RUNNING
+    hub.set_space_stage(last.remote.space_id, "RUNTIME_ERROR", "boom")
+    assert finished(thread, last.id).status == FAILED and "RUNTIME_ERROR: boom" in find_job(last.id).error
 
 
 class Crash(BaseException):

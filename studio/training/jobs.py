@@ -193,11 +193,14 @@ def has_active_jobs(settings: Settings) -> bool:
         db.close()
 
 
-def claim_next(db: sqlite3.Connection, settings: Settings) -> Job | None:
-    """Move the oldest queued job to running on this host; None when the queue is empty."""
+def claim_next(db: sqlite3.Connection, settings: Settings, remote_only: bool = False) -> Job | None:
+    """Move the oldest queued job (with `remote_only`, the oldest on a Space) to running on this host;
+    None when there is none."""
+    remote = " AND space_id IS NOT NULL" if remote_only else ""
     with db:
         db.execute("BEGIN IMMEDIATE")  # two workers must not claim the same job
-        row = db.execute("SELECT id FROM jobs WHERE status = ? ORDER BY id LIMIT 1", (QUEUED,)).fetchone()
+        row = db.execute(f"SELECT id FROM jobs WHERE status = ?{remote} ORDER BY id LIMIT 1",
+                         (QUEUED,)).fetchone()
         if row is None:
             return None
         db.execute("UPDATE jobs SET status = ?, started_at = ?, host = ? WHERE id = ?",

@@ -11,10 +11,14 @@ One difference: AutoTrain's CLI pushes local data as a processed `datasets` repo
 job's train.csv as it is to the same name, `<user>/autotrain-data-<project>`, which `load_dataset` reads
 as the train split.
 
-The worker follows a job by polling the Space's runtime stage and the model repo; success is a new commit
-there holding the adapter, which is downloaded into the job folder. The HF token goes to the Hub only (the
-Space's secrets and the client's Authorization header), never into the job folder, the registry or the
-log. There is no live loss curve: AutoTrain on a Space does not send its log back.
+The worker follows a job by polling the Space's runtime stage and the model repo (SpaceFollower, one step
+at a time); success is a new commit there holding the adapter, which is downloaded into the job folder.
+Each job is its own Space, so several Space jobs may train at the same time: the worker follows all it has
+launched, in steps between the polls of the local trainer, which meanwhile runs the local queue.
+
+The HF token goes to the Hub only (the Space's secrets and the client's Authorization header), never into
+the job folder, the registry or the log. There is no live loss curve: AutoTrain on a Space does not send
+its log back.
 """
 
 from __future__ import annotations
@@ -265,54 +269,53 @@ def judge(seen: Observation, job: Job, timeout_s: float, url: str) -> Outcome | 
 
 @dataclass(frozen=True)
 class FollowOptions:
-    poll_s: float = 1.0  # how often a cancel is noticed (a registry read)
-    hub_poll_s: float = DEFAULT_HUB_POLL_S  # how often the Hub is asked
+    poll_s: float = 1.0  # how often an idle worker looks at its Space jobs (a cancel is noticed)
+    hub_poll_s: float = DEFAULT_HUB_POLL_S  # how often the Hub is asked, per Space
     timeout_s: float = DEFAULT_TIMEOUT_S  # from the job's start
 
 
-def follow(db, settings: Settings, job: Job, options: FollowOptions,
-           on_poll: Callable[[Job], None] | None = None) -> Outcome:
-    """Launch the job's Space unless that was done, then follow it to its end; on success the adapter is
-    in the job's output folder. Raises StudioError when the job cannot be launched or followed."""
-    try:
-        session = connect(settings)
-    except StudioError as exc:
-        raise StudioError(f"cannot launch or follow the Space {job.remote.space_id} ({exc}); if it was "
-                          f"launched, it still trains and pushes to {job.remote.model_repo}") from None
-    note = job_note(job)
-    if not job.remote.launched:
-        launch(db, session, job, settings.hf_token, note)
-    follower = _Follower(db, settings, session, job.id, options, note)
-    outcome = follower.run(on_poll)
-    if outcome.status != SUCCEEDED:
-        return outcome
-    download_adapter(session, get_job(db, settings, job.id), outcome.commit, note)
-    return Outcome(SUCCEEDED, commit=outcome.commit, url=session.repo_url(job.remote.model_repo))
-
-
-class _Follower:
-    """The loop: a cancel is checked every `poll_s`, the Hub asked every `hub_poll_s`."""
+class SpaceFollower:
+    """Follows one Space job in steps, so that one worker follows any number of them between the polls of
+    a local trainer: each step reads the registry (a cancel) and asks the Hub every `hub_poll_s`. It uses
+    the worker's registry connection: call it from the worker's thread only."""
 
     def __init__(self, db, settings: Settings, session: HubSession, job_id: int, options: FollowOptions,
                  note: Note):
         self.db, self.settings, self.session, self.job_id = db, settings, session, job_id
         self.options, self.note = options, note
         self.last_problem: str | None = None
+        self.next_look = 0.0
 
-    def run(self, on_poll: Callable[[Job], None] | None) -> Outcome:
-        next_look = 0.0
-        while True:
-            job = get_job(self.db, self.settings, self.job_id)
-            if job.cancel_requested:
-                return self._stop(job, Outcome(CANCELLED, "cancelled"))
-            if on_poll:
-                on_poll(job)
-            if time.monotonic() >= next_look:
-                outcome = self._look(job)
-                if outcome:
-                    return outcome
-                next_look = time.monotonic() + self.options.hub_poll_s
-            time.sleep(self.options.poll_s)
+    @classmethod
+    def start(cls, db, settings: Settings, job: Job, options: FollowOptions) -> SpaceFollower:
+        """Launch the job's Space unless that was done (a restarted worker follows, never relaunches).
+        Raises StudioError when the job cannot be launched or followed."""
+        try:
+            session = connect(settings)
+        except StudioError as exc:
+            raise StudioError(f"cannot launch or follow the Space {job.remote.space_id} ({exc}); if it was "
+                              f"launched, it still trains and pushes to {job.remote.model_repo}") from None
+        note = job_note(job)
+        if not job.remote.launched:
+            launch(db, session, job, settings.hf_token, note)
+        return cls(db, settings, session, job.id, options, note)
+
+    def step(self, on_poll: Callable[[Job], None] | None = None) -> Outcome | None:
+        """The job's end, or None while it goes on; on success the adapter is in the job's output folder.
+        Raises StudioError when the adapter cannot be downloaded."""
+        job = get_job(self.db, self.settings, self.job_id)
+        if job.cancel_requested:
+            return self._stop(job, Outcome(CANCELLED, "cancelled"))
+        if on_poll:
+            on_poll(job)
+        if time.monotonic() < self.next_look:
+            return None
+        outcome = self._look(job)
+        self.next_look = time.monotonic() + self.options.hub_poll_s
+        if outcome is None or outcome.status != SUCCEEDED:
+            return outcome
+        download_adapter(self.session, get_job(self.db, self.settings, job.id), outcome.commit, self.note)
+        return Outcome(SUCCEEDED, commit=outcome.commit, url=self.session.repo_url(job.remote.model_repo))
 
     def _look(self, job: Job) -> Outcome | None:
         try:

@@ -1,4 +1,4 @@
-"""The worker: drains the job queue, one trainer at a time per machine.
+"""The worker: drains the job queue, one local trainer at a time per machine, any number of Spaces beside it.
 
 Whoever holds the machine's worker lock (a file lock under STUDIO_HOME/jobs/) is the worker: a thread in the
 app, or `python -m studio train --wait` in the foreground; any other process only queues, cancels and
@@ -7,8 +7,16 @@ that still runs is followed to its end (training survives an app restart); one w
 marked interrupted, never left "running".
 
 A job succeeds when its artifacts exist and the log shows no failure: AutoTrain exits 0 even when training
-failed. A job on a Space backend has no local trainer: the worker launches its Space and follows it
-(studio.training.spaces_backend); a restarted worker follows it again, since the Space trains on meanwhile.
+failed.
+
+A job on a Space backend has no local trainer: the worker launches its Space and then follows it in steps
+(studio.training.spaces_backend.SpaceFollower), between the polls of the local trainer or while idle, so a
+Space that trains for hours never holds up the local queue, and a Space job queued behind a local one is
+launched at once. Each Space job is its own Space: several may train at the same time, beside one local
+job. All of it runs on the worker's one thread and registry connection (SQLite connections are per
+thread). A restarted worker follows a Space job again, never relaunches it: the Space trains on meanwhile.
+Stepping a Space reads the Hub, so a slow Hub delays noticing the local trainer's end by as much; the
+trainer itself runs on in its own process.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from studio.training.jobs import (
 )
 from studio.training.logparse import Progress, failure_reason, parse_log
 from studio.training.runs import insert_run
-from studio.training.spaces_backend import FollowOptions
+from studio.training.spaces_backend import FollowOptions, Outcome, SpaceFollower
 
 log = logging.getLogger("studio.training")
 ADAPTER_FILE = "adapter_model.safetensors"
@@ -65,8 +73,9 @@ class WorkerLock:
 
 
 class Worker:
-    """Runs queued jobs one after another. `on_poll(job)` is called about every `poll_s` during a job.
-    `space` says how a job on a Space is followed (how often the Hub is asked, when to give up)."""
+    """Runs local jobs one after another and follows every Space job it has launched meanwhile.
+    `on_poll(job)` is called about every `poll_s` for each running job. `space` says how a job on a Space
+    is followed (how often the Hub is asked, when to give up)."""
 
     def __init__(self, settings: Settings | None = None, poll_s: float = 1.0,
                  on_poll: Callable[[Job], None] | None = None, space: FollowOptions | None = None):
@@ -74,6 +83,7 @@ class Worker:
         self.poll_s = poll_s
         self.on_poll = on_poll
         self.space = space or FollowOptions(poll_s=poll_s)
+        self._spaces: dict[int, SpaceFollower] = {}  # the Space jobs this worker follows, by job id
 
     def run(self, stop: threading.Event | None = None, until: Callable[[], bool] | None = None) -> bool:
         """Work until `stop` is set or `until()` is true (forever if neither is given).
@@ -84,35 +94,49 @@ class Worker:
         db = open_registry(self.settings)
         try:
             while not (stop and stop.is_set()) and not (until and until()):
-                self.recover(db)
-                job = claim_next(db, self.settings)
-                if job is not None:
-                    self._execute(db, job)
-                elif stop is not None:
-                    stop.wait(self.poll_s)
-                else:
-                    time.sleep(self.poll_s)
+                self._turn(db, stop)
         finally:
+            self._spaces.clear()  # their Spaces train on: the next worker follows them again
             db.close()
             lock.release()
         return True
 
+    def _turn(self, db, stop: threading.Event | None) -> None:
+        """Settle what a previous worker left, step the Spaces, then start the next job or wait."""
+        self.recover(db)
+        self._tick_spaces(db)
+        job = claim_next(db, self.settings)
+        if job is not None and job.remote is not None:
+            self._start_space(db, job)
+        elif job is not None:
+            self._execute(db, job)
+        elif stop is not None:
+            stop.wait(self._idle_s())
+        else:
+            time.sleep(self._idle_s())
+
+    def _idle_s(self) -> float:
+        return min(self.poll_s, self.space.poll_s) if self._spaces else self.poll_s
+
     def recover(self, db) -> None:
         """Settle jobs a previous worker left running on this machine (call with the lock held): follow
-        a trainer that still runs to its end; mark one whose process is gone interrupted."""
-        for job in _running_here(db, self.settings):
-            if job.remote is not None:  # the Space trains on without us: follow it again
-                self._execute_remote(db, job)
-            elif process.is_alive(job.pid, str(job.params_path)):
+        their Spaces again; follow a local trainer that still runs to its end; mark one whose process is
+        gone interrupted."""
+        left = _running_here(db, self.settings)
+        # Spaces first: a local trainer followed below steps them, and this list is stale once it ends.
+        for job in left:
+            if job.remote is not None and job.id not in self._spaces:
+                self._start_space(db, job)
+        for job in left:
+            if job.remote is not None:
+                continue
+            if process.is_alive(job.pid, str(job.params_path)):
                 self._follow(db, job, None)
                 self._finalize(db, job, None)
             else:
                 _settle_gone(db, job)
 
     def _execute(self, db, job: Job) -> None:
-        if job.remote is not None:
-            self._execute_remote(db, job)
-            return
         try:
             trainer = process.spawn(self.settings, job.params_path, job.folder, job.log_path)
         except OSError as exc:
@@ -127,23 +151,56 @@ class Worker:
             process.stop_group(trainer.pid, str(job.params_path), grace_s=5)
             finish(db, job.id, FAILED, f"the studio failed running the job: {type(exc).__name__}: {exc}")
 
-    def _execute_remote(self, db, job: Job) -> None:
-        """Launch the job's Space (unless done), follow it, and record the run it trained."""
+    # -- Space jobs: launched, then followed in steps beside the local queue ------------------------------
+
+    def _start_space(self, db, job: Job) -> None:
+        """Launch the job's Space (unless a previous worker did) and follow it from the next step on."""
         try:
-            outcome = spaces_backend.follow(db, self.settings, job, self.space, self.on_poll)
+            self._spaces[job.id] = SpaceFollower.start(db, self.settings, job, self.space)
         except StudioError as exc:
             finish(db, job.id, FAILED, str(exc))
-            return
         except Exception as exc:  # noqa: BLE001 - a bug here must not leave a ghost "running" job
             log.exception("job %s", job.name)
-            finish(db, job.id, FAILED, f"the studio failed following the Space: {type(exc).__name__}: {exc}")
-            return
+            finish(db, job.id, FAILED, f"the studio failed launching the Space: {type(exc).__name__}: {exc}")
+
+    def _beside_local(self, db) -> None:
+        """While the local trainer runs: step the Spaces, and launch Space jobs queued behind it (they need
+        nothing of this machine's CPU or GPU)."""
+        self._tick_spaces(db)
+        job = claim_next(db, self.settings, remote_only=True)
+        if job is not None:
+            self._start_space(db, job)
+
+    def _tick_spaces(self, db) -> None:
+        for job_id, follower in list(self._spaces.items()):
+            if self._step_space(db, job_id, follower):
+                del self._spaces[job_id]
+
+    def _step_space(self, db, job_id: int, follower: SpaceFollower) -> bool:
+        """One step of a Space job; True once it has ended and is recorded. A failure ends this job only,
+        never the local trainer it runs beside."""
+        try:
+            outcome = follower.step(self.on_poll)
+            if outcome is not None:
+                self._settle_space(db, job_id, outcome)
+            return outcome is not None
+        except StudioError as exc:
+            finish(db, job_id, FAILED, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug here must not leave a ghost "running" job
+            log.exception("job %s", job_id)
+            finish(db, job_id, FAILED, f"the studio failed following the Space: {type(exc).__name__}: {exc}")
+        return True
+
+    def _settle_space(self, db, job_id: int, outcome: Outcome) -> None:
+        """Finish the job; on success, record the run the Space trained, with its Hub link."""
         if outcome.status != SUCCEEDED:
-            finish(db, job.id, outcome.status, outcome.reason)
+            finish(db, job_id, outcome.status, outcome.reason)
             return
-        job = get_job(db, self.settings, job.id)
+        job = get_job(db, self.settings, job_id)
         self._insert_run(db, job, Progress(), spaces_backend.run_hardware(job), spaces_backend.run_software(),
                          hub=(outcome.url, outcome.commit))
+
+    # -- local jobs ----------------------------------------------------------------------------------------
 
     def _follow(self, db, job: Job, trainer: subprocess.Popen | None) -> None:
         """Wait for the trainer to end (our child, or one adopted from a previous worker), passing on a
@@ -155,6 +212,7 @@ class Worker:
                 process.stop_group(current.pid, marker)
             elif self.on_poll:
                 self.on_poll(current)
+            self._beside_local(db)
             if not self._still_running(trainer, current.pid, marker):
                 return
 
