@@ -15,7 +15,7 @@ from studio.settings import load_settings
 from studio.training import cancel, get_run, list_runs, submit
 from studio.training.config import TrainingConfig
 from studio.training.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, open_registry
-from studio.training.monitor import find_job, job_view, jobs_overview, log_tail
+from studio.training.monitor import current_job, find_job, job_view, jobs_overview, log_tail
 from studio.training.spaces_backend import DOCKERFILE, NO_LIVE_LOSS, SECRET_NAMES, FollowOptions
 from studio.training.worker import Worker, settle_orphans
 from studio.ui.i18n import say
@@ -245,7 +245,9 @@ def test_a_space_job_queued_behind_a_local_job_launches_while_it_trains(hub, dat
     [space_job] = submit([space_config()], str(data))
     thread = worker_thread(local_job.id, space_job.id)
     space_id = launched(hub, space_job.id).remote.space_id
-    assert find_job(local_job.id).status == RUNNING
+    # Both running, the Space job the newer: the Train tab follows the local job (it has a live loss curve).
+    assert find_job(local_job.id).status == find_job(space_job.id).status == RUNNING
+    assert current_job(jobs_overview()).id == local_job.id
     hub.put_files(space_job.remote.model_repo, FAKE_ADAPTER)
     hub.set_space_stage(space_id, "PAUSED")
     assert wait_for(lambda: find_job(space_job.id).status == SUCCEEDED)

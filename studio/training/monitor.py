@@ -95,8 +95,11 @@ def find_job(ref: int | str, settings: Settings | None = None) -> Job:
 
 
 def current_job(jobs: list[Job]) -> Job | None:
-    """The job to show by default: the running one, else the newest."""
-    return next((j for j in jobs if j.status == RUNNING), jobs[0] if jobs else None)
+    """The job to show by default: the local job running (it has a live loss; Space jobs may run beside
+    it), else a running Space job, else the newest."""
+    running = [j for j in jobs if j.status == RUNNING]
+    local = [j for j in running if j.remote is None]
+    return (local or running or jobs or [None])[0]
 
 
 def job_row(job: Job) -> dict[str, Any]:
