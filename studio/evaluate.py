@@ -22,6 +22,7 @@ from evaluation.pairs import Pair
 from evaluation.sql import extract_sql
 from evaluation.scoring import ScoringConfig, Summary, finish_scoring, plan_scoring
 from studio import registry
+from studio.candidates import base_label, hub_label
 from studio.errors import StudioError
 from studio.inference import GenerationOptions, LoadOptions, get_generator
 from studio.models import resolve_model
@@ -43,7 +44,7 @@ class Candidate:
 
 
 def base_candidate(model: str) -> Candidate:
-    return Candidate(label=f"base:{model}", base_model=model)
+    return Candidate(label=base_label(model), base_model=model)
 
 
 def run_candidate(run_name: str, settings: Settings | None = None) -> Candidate:
@@ -66,7 +67,7 @@ def hub_candidate(repo_id: str, settings: Settings | None = None) -> Candidate:
     if not HUB_ID.match(repo_id):
         raise StudioError(f"{repo_id!r} is not a Hub repo id: give owner/name")
     folder = download_from_hub(repo_id, settings or load_settings())
-    label = f"hub:{repo_id}@{folder.name[:7]}"  # the snapshot folder is named by the commit
+    label = hub_label(repo_id, folder.name)  # the snapshot folder is named by the commit
     if (folder / "adapter_config.json").is_file():
         base = adapter_base_model(folder)
         if not base:

@@ -21,14 +21,13 @@ from pathlib import Path
 import pandas as pd
 
 from studio import registry
+from studio.candidates import BASE_PREFIX, candidate_kind, hub_source
 from studio.errors import StudioError
 from studio.settings import Settings, load_settings
 from studio.training.jobs import jobs_dir
 from studio.training.monitor import find_job, job_view
 from studio.training.runs import get_run
 
-BASE_PREFIX = "base:"  # the candidate label of a base model evaluated alone (studio.evaluate)
-HUB_PREFIX = "hub:"  # the label of a Hub adapter (or merged model) evaluated here: hub:<owner/name>@<commit7>
 # Every column, in display order.
 COLUMNS = (
     "run", "base_model", "lora_r", "lora_alpha", "lora_dropout", "quantization", "dataset", "dataset_name",
@@ -133,20 +132,6 @@ def _filters(raw: pd.DataFrame) -> list[str | None]:
         return "+".join(parts) or "none"
 
     return [describe(*values) for values in zip(raw["versioned"], raw["exec_filter"], raw["judge_filter"])]
-
-
-def candidate_kind(name: str) -> str:
-    """'base' (a base model evaluated alone), 'hub' (a Hub adapter evaluated here) or 'run' (trained here).
-    Run names are letters, digits and hyphens, so neither prefix can be mistaken for one."""
-    if name.startswith(BASE_PREFIX):
-        return "base"
-    return "hub" if name.startswith(HUB_PREFIX) else "run"
-
-
-def hub_source(label: str) -> tuple[str, str]:
-    """The repo id and short commit a Hub candidate's label names ('hub:owner/name@abc1234')."""
-    repo, _, commit = label.removeprefix(HUB_PREFIX).rpartition("@")
-    return (repo, commit) if repo else (commit, "")
 
 
 def require_local_run(name: str, done: str) -> None:

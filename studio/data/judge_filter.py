@@ -77,12 +77,10 @@ def estimate_filter(version_id: str, judge: Judge, settings: Settings | None = N
 
 @dataclass
 class JudgeRowFilter:
-    """A `prepare_dataset` judge filter that remembers what it asked, dropped and spent.
-
-    With `only`, it asks about the candidate rows with those ids and leaves the others out."""
+    """A judge filter over training rows (a `prepare_dataset` judge) that remembers what it asked, dropped
+    and spent."""
 
     judge: Judge
-    only: frozenset[str] | None = None
     progress: Progress | None = None
     span: tuple[float, float] = JUDGE_PROGRESS  # where in `progress` the questions are reported
     asked: int = 0
@@ -96,16 +94,14 @@ class JudgeRowFilter:
         return f"judge:{self.judge.config.model}"
 
     def __call__(self, train: pd.DataFrame) -> list[bool]:
-        wanted = [True] * len(train) if self.only is None else list(with_ids(train)["id"].isin(self.only))
-        results = self._ask(training_items(train[wanted]))
+        results = self._ask(training_items(train))
         self.verdicts = [r.verdict for r in results]
         self.asked = len(results)
         self.dropped = sum(v == "no" for v in self.verdicts)
         self.errors = sum(v is None for v in self.verdicts)
         costs = [r.cost_usd for r in results if not r.cached]
         self.cost_usd = None if any(c is None for c in costs) else round(sum(costs), 6)
-        answers = iter(self.verdicts)
-        return [asked and next(answers) != "no" for asked in wanted]
+        return [verdict != "no" for verdict in self.verdicts]
 
     def _ask(self, items: list[JudgeItem]) -> list[JudgeVerdict]:
         """The first row alone, then the rest: a judge that cannot answer at all stops the run at once."""
