@@ -12,6 +12,7 @@ from studio.data.prepare import PrepareOptions, prepare_dataset, take_fraction
 from studio.data.sources import load_source
 from studio.data.versions import get_version, list_versions, versions_table
 from studio.errors import StudioError
+from studio.settings import load_settings
 from studio.prompts import make_prompt
 from tests.data_fixtures import BOOK_DDL, install_sample, write_hub_standin
 
@@ -53,6 +54,12 @@ def test_same_input_and_options_give_the_same_version(sample_home):
     assert set(versions_table()["id"]) == {first.id, other.id}
     with pytest.raises(StudioError, match="no prepared data set 'ds-nope'"):
         get_version("ds-nope")
+    # Saved within one second (created_at has whole seconds): the one saved last is listed first.
+    db = sqlite3.connect(load_settings().registry_path)
+    with db:
+        db.execute("UPDATE datasets SET created_at = '2026-11-23T12:00:00+00:00'")
+    db.close()
+    assert [v.id for v in list_versions()] == [other.id, first.id]
 
 
 def test_fractions_are_nested_and_reproducible():

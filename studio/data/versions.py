@@ -123,8 +123,9 @@ def find_version(version_id: str, settings: Settings | None = None) -> DatasetVe
 
 
 def list_versions(settings: Settings | None = None) -> list[DatasetVersion]:
-    """Every prepared version, newest first."""
-    return _select(settings or load_settings(), "ORDER BY created_at DESC, id", ())
+    """Every prepared version, newest first. created_at has whole seconds: versions saved within one second
+    (a judged version right after its parent) go by the order they were saved in."""
+    return _select(settings or load_settings(), "ORDER BY created_at DESC, rowid DESC", ())
 
 
 def versions_table(settings: Settings | None = None) -> pd.DataFrame:
