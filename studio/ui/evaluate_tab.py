@@ -33,7 +33,7 @@ from studio.evaluate import (
 from studio.hub import notify_results_changed
 from studio.models import list_model_choices
 from studio.settings import DEFAULT_MODEL, load_settings
-from studio.ui.choices import refresh_on_focus
+from studio.ui.choices import refresh_on_focus, run_names
 from studio.ui.errors import user_errors
 from studio.ui.i18n import say, t
 
@@ -47,7 +47,7 @@ def build() -> None:
     gr.Markdown(t("evaluate.intro"))
     with gr.Row():
         with gr.Column(scale=1):
-            runs = gr.Dropdown(_run_names(), multiselect=True, label=t("evaluate.runs"), elem_id="evaluate-runs")
+            runs = gr.Dropdown(run_names(), multiselect=True, label=t("evaluate.runs"), elem_id="evaluate-runs")
             bases = gr.Dropdown(list_model_choices(), value=[DEFAULT_MODEL], multiselect=True,
                                 allow_custom_value=True, label=t("evaluate.bases"), elem_id="evaluate-bases")
             hubs = gr.Textbox("", label=t("evaluate.hub"), info=t("evaluate.hub_info"),
@@ -88,7 +88,7 @@ def build() -> None:
     compare = gr.Dataframe(headers=["question", "gold_sql"], label=t("evaluate.side_by_side"), interactive=False,
                            wrap=True)
 
-    refresh_on_focus(runs, _run_names)
+    refresh_on_focus(runs, run_names)
     refresh_on_focus(dataset, _version_ids)
     # `hubs` last: API callers that predate it keep working (it defaults to none).
     inputs = [runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
@@ -100,12 +100,6 @@ def build() -> None:
     gr.on([stored.change, row_filter.change], show_rows, [stored, row_filter], [rows, compare],
           api_name="evaluate_rows")
     refresh.click(refresh_choices, None, [runs, dataset, stored], api_name="evaluate_refresh")
-
-
-def _run_names() -> list[str]:
-    from studio.training.runs import list_runs
-
-    return [run.name for run in list_runs()]
 
 
 def _version_ids() -> list[str]:
@@ -121,7 +115,7 @@ def _stored_choices() -> list[tuple[str, int]]:
 
 @user_errors
 def refresh_choices():
-    return (gr.update(choices=_run_names()), gr.update(choices=_version_ids()),
+    return (gr.update(choices=run_names()), gr.update(choices=_version_ids()),
             gr.update(choices=_stored_choices()))
 
 

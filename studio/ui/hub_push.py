@@ -12,7 +12,7 @@ from studio.access import require_admin
 from studio.errors import StudioError
 from studio.hub import notify_results_changed, push_registered_run, suggest_repo_name
 from studio.settings import Secret
-from studio.ui.choices import refresh_on_focus
+from studio.ui.choices import refresh_on_focus, run_names
 from studio.ui.errors import user_errors
 from studio.ui.i18n import say, t
 
@@ -32,17 +32,11 @@ def build() -> None:
                                  elem_id="hub-merged")
             push = gr.Button(t("hub.push"), variant="primary", elem_id="hub-push-button")
         result = gr.Markdown(elem_id="hub-result")
-    refresh_on_focus(run, _run_names)
+    refresh_on_focus(run, run_names)
     run.change(suggest_repo, run, repo, api_name="hub_suggest_repo", show_progress="hidden")
     # Merging loads the base model: one push at a time.
     push.click(push_to_hub, [run, repo, private, merged, token], result, api_name="hub_push",
                concurrency_limit=1, concurrency_id="hub_push")
-
-
-def _run_names() -> list[str]:
-    from studio.training.runs import list_runs
-
-    return [run.name for run in list_runs()]
 
 
 def suggest_repo(run: str | None) -> str:
