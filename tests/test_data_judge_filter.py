@@ -95,6 +95,8 @@ def test_a_judged_share_of_the_data_keeps_its_share_and_records_the_judges_drops
     assert options["fraction"] == 0.4 and options["judged_from"] == share.id
     assert (options["judged_rows"], options["judge_dropped"], options["judge"]) == (2, 1, "judge:gpt-4o-mini")
     assert "parent_fraction" not in options and filtered.name == "forty-judged"
+    # the counts say what the judge dropped, not the source's rows outside the share it never read
+    assert filtered.counts["judge_filter"] == {"train_dropped": 1}
     assert json.loads((filtered.path / "version.json").read_text())["options"] == options
     # judged again, it is still 40 % of the data, now from the judged version
     assert (twice.options["fraction"], twice.options["judged_from"]) == (0.4, filtered.id)

@@ -131,7 +131,7 @@ def filter_version(version_id: str, judge: Judge, settings: Settings | None = No
     loaded = _reload_source(version, settings, progress)
     rows = version.train_frame()
     row_filter = JudgeRowFilter(judge, progress=progress, span=ASKING_PROGRESS)
-    kept = KeptRows(frozenset(rows["id"][row_filter(rows)]), row_filter.__name__)
+    kept = KeptRows(frozenset(rows["id"][row_filter(rows)]), row_filter.__name__, row_filter.dropped)
     filtered = prepare_dataset(loaded, _recipe(version, row_filter), judge=kept, settings=settings,
                                progress=_after_asking(progress))
     return filtered, row_filter
@@ -139,10 +139,14 @@ def filter_version(version_id: str, judge: Judge, settings: Settings | None = No
 
 @dataclass(frozen=True)
 class KeptRows:
-    """The `prepare_dataset` judge filter of a judged version: the rows with these ids, the judge's name."""
+    """The `prepare_dataset` judge filter of a judged version: the rows with these ids, the judge's name.
+
+    It also removes the source's rows outside the chosen version's share, which the judge never read, so it
+    says how many the judge itself rejected (`dropped`, what the version's counts record)."""
 
     ids: frozenset[str]
     judge_name: str
+    dropped: int
 
     @property
     def __name__(self) -> str:  # recorded in the new version's options

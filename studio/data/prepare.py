@@ -165,7 +165,8 @@ def prepare_dataset(
         if progress:
             progress(0.75, "judge filter")
         verdicts = pd.Series(list(judge(train)), index=train.index, dtype=bool)
-        counts["judge_filter"] = {"train_dropped": int((~verdicts).sum())}
+        # A filter may say how many rows its judge rejected when it also removes others (see KeptRows).
+        counts["judge_filter"] = {"train_dropped": getattr(judge, "dropped", int((~verdicts).sum()))}
         train = train[verdicts]
     if train.empty or evaluation.empty:
         raise StudioError(f"the filters left {len(train)} training and {len(evaluation)} evaluation rows")
