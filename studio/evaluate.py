@@ -48,13 +48,11 @@ def base_candidate(model: str) -> Candidate:
 
 
 def run_candidate(run_name: str, settings: Settings | None = None) -> Candidate:
-    from studio.training.runs import get_run, run_weights
+    from studio.training.runs import get_run, run_model
 
     run = get_run(run_name, settings)
-    weights = run_weights(run, settings)  # here, or the run's pushed Hub copy (a run imported from elsewhere)
-    if run.merged:  # a merged run is a full model of its own
-        return Candidate(label=run.name, base_model=str(weights), run_name=run.name)
-    return Candidate(label=run.name, base_model=run.base_model, adapter=weights, run_name=run.name)
+    base_model, adapter = run_model(run, settings)  # here, or its pushed Hub copy (imported from elsewhere)
+    return Candidate(label=run.name, base_model=base_model, adapter=adapter, run_name=run.name)
 
 
 def hub_candidate(repo_id: str, settings: Settings | None = None) -> Candidate:

@@ -79,6 +79,15 @@ def resolve_model(ref: str, settings: Settings | None = None) -> Path:
     )
 
 
+def is_missing_folder(ref: str) -> bool:
+    """A reference that can only name a local folder (not a built-in name, not a Hub id) that is not here:
+    what a run trained on another machine's folder records."""
+    ref = (ref or "").strip()
+    if ref in BUILTIN_MODELS or Path(ref).expanduser().is_dir():
+        return False
+    return not (HUB_ID.match(ref) and not ref.startswith((".", "/", "~")))
+
+
 def _checked_folder(folder: Path) -> Path:
     if not (folder / "config.json").is_file():
         raise StudioError(f"{folder} is not a Hugging Face model folder (it has no config.json)")

@@ -17,17 +17,21 @@ from studio.models import resolve_adapter, resolve_model
 from studio.prompts import PromptTemplate
 
 
-def _adapter_folder(ref: str) -> Path:
-    """A run's adapter by the run's name (here, or its pushed Hub copy), else a LoRA adapter folder or Hub
-    repo id."""
-    from studio.training.runs import find_run, run_weights
+def _model_and_adapter(model: str, adapter: str | None) -> tuple[str, Path | None]:
+    """The model reference and adapter folder to load. A run, by name, loads as Evaluate loads it: its
+    adapter (here, or its pushed Hub copy) on the base model it was trained on, or its own folder when it
+    was merged. Any other adapter (a folder or a Hub repo id) loads on `model`."""
+    if not adapter:
+        return model, None
+    from studio.training.runs import find_run, run_model
 
-    run = find_run(ref)
-    return run_weights(run) if run is not None else resolve_adapter(ref)
+    run = find_run(adapter)
+    return run_model(run) if run is not None else (model, resolve_adapter(adapter))
 
 
 @dataclass(frozen=True)
 class Answer:
+    model: str  # the model reference that answered: a run's own base model (or folder, when merged)
     sql: str
     completion: str
     prompt: str
@@ -51,7 +55,7 @@ def ask(
         raise StudioError("the DDL is empty: paste the CREATE TABLE statements the question is about")
     if not question:
         raise StudioError("the question is empty")
-    adapter_folder = _adapter_folder(str(adapter)) if adapter else None
+    model, adapter_folder = _model_and_adapter(model, str(adapter) if adapter else None)
     prompt = template.render(ddl, question)
     started = time.perf_counter()
     generator = get_generator(resolve_model(model), LoadOptions(adapter=adapter_folder))
@@ -60,6 +64,7 @@ def ask(
     generated = time.perf_counter()
     runs, message = check_against_ddl(ddl, completion.sql) if completion.sql else (False, "no SQL statement")
     return Answer(
+        model=model,
         sql=completion.sql,
         completion=completion.text,
         prompt=prompt,

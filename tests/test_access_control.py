@@ -285,8 +285,9 @@ def test_guests_may_only_pick_the_listed_models_and_runs_in_the_playground(monke
 
     def answer(model, ddl, question, adapter=None, generation=None):  # stands in for loading the model
         asked.append((model, adapter))
-        return Answer(sql="SELECT 1", completion="SELECT 1", prompt="", new_tokens=3, runs_on_schema=True,
-                      schema_message="", load_seconds=0.0, generate_seconds=0.0)
+        used = "its-base" if adapter == "book-r16" else model  # a run answers on the model it was trained on
+        return Answer(model=used, sql="SELECT 1", completion="SELECT 1", prompt="", new_tokens=3,
+                      runs_on_schema=True, schema_message="", load_seconds=0.0, generate_seconds=0.0)
 
     monkeypatch.setattr(playground, "ask", answer)
 
@@ -295,7 +296,9 @@ def test_guests_may_only_pick_the_listed_models_and_runs_in_the_playground(monke
 
     with served_app(auth=access.password_logins()) as url:
         bob = Client(url, auth=("bob", "pw-bob"), verbose=False, headers={"Accept-Language": "en-US"})
-        assert generate(bob, DEFAULT_MODEL, "book-r16")[0] == "SELECT 1"
+        sql, status, *_ = generate(bob, DEFAULT_MODEL, "book-r16")
+        assert sql == "SELECT 1"
+        assert "Run `book-r16` answered on the model it was trained on, `its-base`" in status
         refused = {("someone/huge-model", None): "Guests may only use the models listed here: ‘someone/huge",
                    (str(studio_home), None): "Guests may only use the models listed here",  # any local folder
                    (DEFAULT_MODEL, "someone/adapter"): "Guests may only use this studio's runs as adapters"}
@@ -307,5 +310,6 @@ def test_guests_may_only_pick_the_listed_models_and_runs_in_the_playground(monke
         with pytest.raises(Exception, match="게스트는 목록에 있는 모델만 쓸 수 있습니다"):
             generate(korean, "someone/huge-model")
         alice = Client(url, auth=("alice", "pw-alice"), verbose=False, headers={"Accept-Language": "en-US"})
-        assert generate(alice, "someone/huge-model", "someone/adapter")[0] == "SELECT 1"  # admins: anything
+        sql, status, *_ = generate(alice, "someone/huge-model", "someone/adapter")  # admins: anything
+        assert sql == "SELECT 1" and "answered on the model" not in status
     assert asked == [(DEFAULT_MODEL, "book-r16"), ("someone/huge-model", "someone/adapter")]

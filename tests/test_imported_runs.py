@@ -11,7 +11,8 @@ import pytest
 from studio.errors import StudioError
 from studio.evaluate import EvalOptions, eval_set_from_file, evaluate, run_candidate
 from studio.hub import pull_results, push_registered_run, push_results
-from studio.settings import load_settings
+from studio.inference import GenerationOptions
+from studio.settings import DEFAULT_MODEL, load_settings
 from studio.text2sql import ask
 from studio.training.runs import get_run, run_weights
 from tests.app_support import free_port
@@ -121,6 +122,60 @@ def test_an_imported_run_never_pushed_is_a_clear_error_until_it_is(machines, hub
     folder = run_weights(get_run("kept"))
     assert folder.name == hub.repo(f"{ALICE}/kept").head.oid and (folder / "adapter_config.json").is_file()
     assert not push_results().changed  # B's copy of the run record is the same as A's
+
+
+@pytest.mark.slow
+def test_a_run_on_another_machines_model_folder_loads_on_the_model_its_adapter_names(
+        hub, offline_model, lora, tmp_path, monkeypatch):
+    """A trained on its own folder of the built-in model (a converted folder, as AutoTrain records it). The
+    pushed adapter names the built-in by its Hub id, so B loads the run on its own copy of the built-in,
+    whatever model the Playground had chosen."""
+    monkeypatch.setenv("STUDIO_RESULTS_REPO", f"{ALICE}/studio-results")
+    folder_on_a, adapter_on_a = tmp_path / "a-model", tmp_path / "a-adapter"
+    folder_on_a.mkdir()
+    for file in offline_model.iterdir():  # A's copy of the converted model (links: the same weights)
+        (folder_on_a / file.name).symlink_to(file)
+    shutil.copytree(lora, adapter_on_a)
+    switch_home(monkeypatch, tmp_path / "a")
+    Registry(load_settings()).run("on-a-folder", base_model=str(folder_on_a), dataset="folder",
+                                  adapter=adapter_on_a)
+    on_a = ask("owner/unused", DDL, QUESTION, adapter="on-a-folder")
+    assert on_a.model == str(folder_on_a)
+    push_registered_run("on-a-folder", "on-a-folder")
+    push_results()
+    for folder in (folder_on_a, adapter_on_a):  # B is another machine
+        shutil.rmtree(folder)
+
+    home_b = tmp_path / "b"
+    (home_b / "models").mkdir(parents=True)
+    (home_b / "models" / DEFAULT_MODEL).symlink_to(offline_model)  # B has converted the built-in already
+    switch_home(monkeypatch, home_b)
+    pull_results()
+    assert run_candidate("on-a-folder").base_model == DEFAULT_MODEL
+    on_b = ask("owner/unused", DDL, QUESTION, adapter="on-a-folder")
+    assert (on_b.model, on_b.completion) == (DEFAULT_MODEL, on_a.completion)
+
+
+def test_a_run_whose_base_model_is_nowhere_here_is_a_clear_error(studio_home, tmp_path):
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "/elsewhere/model"}))
+    Registry(load_settings()).run("lost-base", base_model="/elsewhere/model", adapter=adapter)
+    message = "run lost-base was trained on the model folder /elsewhere/model, which is not on this machine"
+    with pytest.raises(StudioError, match=message):
+        run_candidate("lost-base")
+    with pytest.raises(StudioError, match=message):  # the Playground
+        ask("smollm2-135m-instruct", DDL, QUESTION, adapter="lost-base")
+
+
+def test_a_merged_run_answers_as_the_model_it_is(offline_model, monkeypatch):
+    """A merged run is a full model: the Playground loads its folder as the model, not as an adapter."""
+    Registry(load_settings()).run("merged", base_model=DEFAULT_MODEL, adapter=offline_model, merged=True)
+    short = GenerationOptions(max_new_tokens=8)
+    merged = ask("owner/unused", DDL, QUESTION, adapter="merged", generation=short)
+    plain = ask(str(offline_model), DDL, QUESTION, generation=short)
+    assert (merged.model, merged.completion) == (str(offline_model), plain.completion)
+    assert (run_candidate("merged").base_model, run_candidate("merged").adapter) == (str(offline_model), None)
 
 
 def test_a_run_trained_here_whose_folder_is_gone_says_so(studio_home, tmp_path):

@@ -43,7 +43,8 @@ class Registry:
                  f"datasets/{version_id}"))
 
     def run(self, name: str, *, lora_r=16, lora_alpha=32, dataset="ds-full", base_model=SMALL,
-            losses=(2.0, 1.5, 1.0), loss_scale=1.0, adapter: Path | None = None, **config) -> str:
+            losses=(2.0, 1.5, 1.0), loss_scale=1.0, adapter: Path | None = None, merged=False,
+            **config) -> str:
         """A succeeded job with its folder (log, adapter) and the run it became."""
         config = TrainingConfig(base_model=base_model, project_name=name, lora_r=lora_r,
                                 lora_alpha=lora_alpha, **config)
@@ -60,7 +61,7 @@ class Registry:
                 (name, config.to_json(), dataset, version, base_model, loss_scale)).lastrowid
             insert_run(self.db, name=name, job_id=job_id, base_model=base_model,
                        base_model_path=Path(base_model), dataset_ref=dataset, dataset_version=version,
-                       train_rows=8, adapter_path=adapter or folder / name, merged=False, config=config,
+                       train_rows=8, adapter_path=adapter or folder / name, merged=merged, config=config,
                        duration_s=60.0, train_runtime_s=50.0, final_loss=losses[-1] / loss_scale,
                        train_loss=1.5, tokens_per_s=None, hardware={}, software={})
             self.db.execute("INSERT INTO generations VALUES (?, 'sha', 64, 'SELECT 1', '2026-11-03')",

@@ -15,7 +15,8 @@ from studio.text2sql import ask
 def register(subparsers) -> None:
     parser = subparsers.add_parser("infer", help="generate SQL for a question over a DDL file")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="built-in name, local folder or Hub id")
-    parser.add_argument("--adapter", help="a LoRA adapter to apply on the model: a folder or a Hub repo id")
+    parser.add_argument("--adapter", help="a run's name (it answers on the model it was trained on), or a LoRA adapter "
+                        "to apply on --model: a folder or a Hub repo id")
     parser.add_argument("--ddl", required=True, type=Path, help="a file with the CREATE TABLE statements")
     parser.add_argument("--question", required=True, help="the question, e.g. in Korean")
     parser.add_argument("--max-new-tokens", type=int, default=GenerationOptions.max_new_tokens)

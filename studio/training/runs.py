@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from studio.errors import StudioError
-from studio.models import HUB_ID
+from studio.models import HUB_ID, adapter_base_model, is_missing_folder
 from studio.settings import Settings, load_settings
 from studio.training.config import TrainingConfig
 from studio.training.jobs import open_registry, timestamp
@@ -172,6 +172,28 @@ def run_weights(run: Run, settings: Settings | None = None) -> Path:
         raise StudioError(f"{_not_here(run)}, and the run was never pushed to the Hub, so it cannot be loaded "
                           "here" + (": push it from the machine that trained it" if run.imported else ""))
     return _pushed_weights(run, settings or load_settings())
+
+
+def run_model(run: Run, settings: Settings | None = None) -> tuple[str, Path | None]:
+    """What the Playground and Evaluate load for a run: (its base model reference, its adapter folder), or
+    for a merged run, a full model of its own: (its folder, None)."""
+    weights = run_weights(run, settings)
+    if run.merged:
+        return str(weights), None
+    return run_base_model(run, weights), weights
+
+
+def run_base_model(run: Run, adapter: Path) -> str:
+    """The base model a run's adapter loads on: the one it was trained on. A run imported from another
+    machine may name a folder of that machine; the base its adapter names stands in for it (a pushed
+    adapter names a built-in's converted folder by its Hub id, which loads here as the built-in)."""
+    if not is_missing_folder(run.base_model):
+        return run.base_model
+    named = adapter_base_model(adapter)
+    if named and not is_missing_folder(named):
+        return named
+    raise StudioError(f"run {run.name} was trained on the model folder {run.base_model}, which is not on "
+                      "this machine, and its adapter names no base model that is: put a copy of that model there")
 
 
 def _pushed_weights(run: Run, settings: Settings) -> Path:

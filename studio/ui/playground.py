@@ -75,6 +75,8 @@ def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_toke
         status += "  \n" + say("runs_on_schema", request)
     else:
         status += "  \n" + say("fails_on_schema", request, message=answer.schema_message)
+    if adapter and answer.model != model:
+        status += "  \n" + say("pg_run_model", request, run=adapter.strip(), model=answer.model, chosen=model)
     if tokens < int(max_new_tokens):
         status += "  \n" + say("pg_capped", request, tokens=tokens)
     return answer.sql, status, answer.completion, answer.prompt
