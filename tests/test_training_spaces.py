@@ -16,9 +16,8 @@ from studio.training import cancel, get_run, list_runs, submit
 from studio.training.config import TrainingConfig
 from studio.training.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, open_registry
 from studio.training.monitor import current_job, find_job, job_view, jobs_overview, log_tail
-from studio.training.spaces_backend import DOCKERFILE, NO_LIVE_LOSS, SECRET_NAMES, FollowOptions
+from studio.training.spaces_backend import DOCKERFILE, SECRET_NAMES, FollowOptions
 from studio.training.worker import Worker, settle_orphans
-from studio.ui.i18n import say
 from studio.ui.train import _progress_html
 from tests.test_hub_push import make_adapter, tiny_base  # noqa: F401
 from tests.test_hub_standin import ALICE, BOB, standin_hub
@@ -141,10 +140,20 @@ def test_the_adapter_the_space_pushes_becomes_a_run_with_its_hub_link(hub, data,
     hub.set_space_stage(space_id, "RUNNING")
     running = launched(hub, job.id, "RUNNING")
     assert running.status == RUNNING  # the adapter that was there before the launch is not this job's
-    line = job_view(running).line()  # the CLI's progress line
-    assert f"Space {space_id} (t4-small): RUNNING" in line and NO_LIVE_LOSS in line
-    tab = _progress_html(running, job_view(running), None)  # the Train tab's
-    assert f"Space {space_id} (t4-small): RUNNING" in tab and say("train_space_no_loss") in tab
+    # AutoTrain on the Space logs as it does here; the worker copies the log into the job's, token masked
+    hub.write_space_log(space_id, *SPACE_TRAINING_LOG, f"PARAMS token={os.environ['HF_TOKEN']}")
+    running = wait_for(lambda: (view := job_view(find_job(job.id))).progress.last_loss is not None and view)
+    scale = running.job.loss_scale  # the Space installs the same AutoTrain release: the same correction
+    line = running.line()  # the CLI's progress line
+    assert f"Space {space_id} (t4-small): RUNNING · step 1/4 (25%) · loss {2.5578 / scale:.4f}" in line
+    tab = _progress_html(running.job, running, None)  # the Train tab's
+    assert f"Space {space_id} (t4-small): RUNNING" in tab and f"{2.5578 / scale:.4f}" in tab
+    hub.write_space_log(space_id, " 50%|█████     | 2/4 [00:06<00:06,  3.13s/it]",
+                        SPACE_TRAINING_LOG[1].replace("2.5578", "2.1"))
+    # the Hub replays the whole log at every look: each line is copied once
+    assert wait_for(lambda: [(p.step, p.loss) for p in job_view(find_job(job.id)).progress.points]
+                    == [(1, 2.5578 / scale), (2, 2.1 / scale)])
+    assert "PARAMS token=***" in log_tail(find_job(job.id))
 
     adapter = make_adapter(tiny_base, tmp_path / "trained", seed=3)  # with AutoTrain's training_params.json
     commit = hub.put_files(model_repo, {p.name: p.read_bytes() for p in adapter.iterdir()})
@@ -154,6 +163,7 @@ def test_the_adapter_the_space_pushes_becomes_a_run_with_its_hub_link(hub, data,
 
     run = get_run(done.run_name)
     assert run.adapter_path == done.output_dir and run.hardware["gpu"] == "Hugging Face Space t4-small"
+    assert run.final_loss == 2.1 / scale  # from the Space's log
     assert sorted(p.name for p in run.adapter_path.iterdir()) == [
         "adapter_config.json", "adapter_model.safetensors", "tokenizer.json", "tokenizer_config.json"]
     db = open_registry(load_settings())
@@ -168,6 +178,14 @@ def test_the_adapter_the_space_pushes_becomes_a_run_with_its_hub_link(hub, data,
     assert pushed and all(v.abs().sum() > 0 for v in pushed.values())
     assert all(torch.equal(loaded[k.replace(".weight", ".default.weight")], v) for k, v in pushed.items())
     assert files_holding(studio_home, os.environ["HF_TOKEN"].encode()) == []
+
+
+SPACE_TRAINING_LOG = (
+    "INFO     | 2026-11-23 10:38:10 | autotrain.trainers.clm.train_clm_sft:train:95 - Starting to train...",
+    "INFO     | 2026-11-23 10:38:13 | autotrain.trainers.common:on_log:367 - {'loss': 2.5578, 'grad_norm': 2.0,"
+    " 'learning_rate': 0.0002, 'epoch': 0.25}",
+    " 25%|██▌       | 1/4 [00:03<00:09,  3.13s/it]",
+)
 
 
 def files_holding(home: Path, secret: bytes) -> list[Path]:
@@ -190,6 +208,21 @@ def test_a_space_that_ends_without_an_adapter_fails_the_job_with_the_reason(hub,
     done = finished(thread, job.id)
     assert done.status == FAILED and reason in done.error and space_id in done.error and list_runs() == []
     assert hub.repo(space_id, "space").stage == "PAUSED"  # nothing left running, nothing billed
+
+
+def test_a_failure_on_the_space_is_explained_by_its_log(hub, data):
+    """AutoTrain catches the exception, logs it and pauses the Space: its log says why, the Hub does not."""
+    [job] = submit([space_config()], str(data))
+    thread = worker_thread(job.id)
+    space_id = launched(hub, job.id).remote.space_id
+    hub.set_space_stage(space_id, "RUNNING")
+    hub.write_space_log(space_id, SPACE_TRAINING_LOG[0], "ERROR | train has failed due to an exception: "
+                        "Traceback (most recent call last):", "torch.OutOfMemoryError: CUDA out of memory.")
+    launched(hub, job.id, "RUNNING")
+    hub.set_space_stage(space_id, "PAUSED")
+    done = finished(thread, job.id)
+    assert done.status == FAILED and "pushed no adapter" in done.error
+    assert "its log says: out of memory: torch.OutOfMemoryError: CUDA out of memory." in done.error
 
 
 def test_a_space_deleted_on_the_hub_fails_the_job(hub, data):

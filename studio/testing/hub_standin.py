@@ -3,11 +3,12 @@
 The Hub cannot be reached from development machines and no emulator on PyPI works with huggingface_hub 2.x,
 so this server answers the part of the API the studio uses, the way the Hub does: whoami, repo creation,
 preupload + NDJSON commit (every file "regular", sent inline), repo info, the file tree, downloads
-(`resolve`), repo deletion, and a Space's secrets, variables, hardware, sleep time, runtime stage, pause
-and restart. A Space's stage moves only when a test says so (`set_space_stage`), and `put_files` commits
-what a job on a Space would push, so a test can play the Space's part. Like the Hub it checks tokens: an
-unknown token gets 401, a read token or another user's namespace 403, and a private repo is invisible (404)
-to anyone else.
+(`resolve`), repo deletion, and a Space's secrets, variables, hardware, sleep time, runtime stage, run log
+(server-sent events, as `fetch_space_logs` reads them), pause and restart. A Space's stage moves only when
+a test says so (`set_space_stage`), its app logs only what a test writes (`write_space_log`), and
+`put_files` commits what a job on a Space would push, so a test can play the Space's part. Like the Hub it
+checks tokens: an unknown token gets 401, a read token or another user's namespace 403, and a private repo
+is invisible (404) to anyone else.
 Every request is recorded (method, path, user, JSON body) for tests to assert on.
 
     with HubStandin() as hub:
@@ -26,9 +27,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from evaluation.testing.server import LocalServer
 
@@ -73,6 +75,7 @@ class StoredRepo:
     stage: str = "BUILDING"  # a Space's runtime stage; tests move it (set_space_stage) as the Hub would
     error_message: str | None = None  # the Hub's errorMessage for BUILD_ERROR / RUNTIME_ERROR
     sleep_time: int | None = None
+    run_log: list[dict] = field(default_factory=list)  # the Space app's output: {"data", "timestamp"} events
 
     @property
     def namespace(self) -> str:
@@ -142,6 +145,14 @@ class HubStandin(LocalServer):
         with self._lock:
             repo = self.repo(space_id, "space")
             repo.stage, repo.error_message = stage, error
+
+    def write_space_log(self, space_id: str, *lines: str) -> None:
+        """What the Space's app prints (one event a line), as its run log shows it."""
+        with self._lock:
+            repo = self.repo(space_id, "space")
+            for line in lines:
+                stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # the Hub's form
+                repo.run_log.append({"data": line, "timestamp": stamp})
 
     def put_files(self, repo_id: str, files: dict[str, bytes], *, repo_type: str = "model",
                   private: bool = True, title: str = "Upload folder using huggingface_hub") -> str:
@@ -359,6 +370,15 @@ class HubStandin(LocalServer):
         async def space_runtime(owner: str, name: str, request: Request):
             return self.runtime(self._readable("space", f"{owner}/{name}", self._user(request)))
 
+        @app.get("/api/spaces/{owner}/{name}/logs/{kind}")
+        async def space_logs(owner: str, name: str, kind: str, request: Request):
+            # The Hub replays the buffered log as server-sent events; this one then ends the stream (the
+            # client's no-follow read stops there, as it stops at the Hub's first newer event).
+            repo = self._readable("space", f"{owner}/{name}", self._user(request))
+            events = list(repo.run_log) if kind == "run" else []
+            body = "".join(f"data: {json.dumps(event)}\n\n" for event in events)
+            return StreamingResponse(iter([body.encode()]), media_type="text/event-stream")
+
         @app.post("/api/spaces/{owner}/{name}/sleeptime")
         async def space_sleep_time(owner: str, name: str, request: Request):
             seconds = (await request.json())["seconds"]
@@ -370,7 +390,9 @@ class HubStandin(LocalServer):
 
         @app.post("/api/spaces/{owner}/{name}/restart")
         async def restart_space(owner: str, name: str, request: Request):
-            # The Hub rebuilds the Space, then starts it.
+            # The Hub rebuilds the Space, then starts it: a new container, a new log.
+            repo = self._writable("space", f"{owner}/{name}", self._user(request))
+            repo.run_log.clear()
             return self._update_space(f"{owner}/{name}", request, stage="BUILDING", error_message=None)
 
         @app.delete("/api/repos/delete")

@@ -183,6 +183,11 @@ def tail(text: str, lines: int = 40) -> str:
     return "\n".join(shown[-lines:])
 
 
+def read_log(path: Path) -> str:
+    """A job's whole log ('' before it has one)."""
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+
+
 def read_tail(path: Path, lines: int = 40, max_bytes: int = 64_000) -> str:
     try:
         with open(path, "rb") as handle:
@@ -196,7 +201,7 @@ def read_tail(path: Path, lines: int = 40, max_bytes: int = 64_000) -> str:
 def failure_reason(text: str, returncode: int | None) -> str | None:
     """Why a finished trainer failed, in one line; None if the log shows no failure."""
     lines = [line.rsplit("\r", 1)[-1] for line in text.splitlines()]
-    exceptions = [f"{m.group(1)}: {m.group(2)}".rstrip(": ") for m in map(_EXCEPTION.match, lines) if m]
+    exceptions = _exceptions(lines)
     memory = next((line.strip() for line in lines if _MEMORY.search(line)), None)
     if memory:
         return f"out of memory: {_short(memory)}"
@@ -212,6 +217,17 @@ def failure_reason(text: str, returncode: int | None) -> str | None:
             return "bad configuration (AutoTrain rejected its parameters): " + details
         return f"the trainer exited with code {returncode}: " + _exception_summary(exceptions)
     return None
+
+
+def failure_in_log(text: str) -> str | None:
+    """Why training failed, by its log alone (a trainer on a Space has no exit code here); None if the log
+    shows no failure."""
+    exceptions = _exceptions([line.rsplit("\r", 1)[-1] for line in text.splitlines()])
+    return failure_reason(text, None) or (_exception_summary(exceptions) if exceptions else None)
+
+
+def _exceptions(lines: list[str]) -> list[str]:
+    return [f"{m.group(1)}: {m.group(2)}".rstrip(": ") for m in map(_EXCEPTION.match, lines) if m]
 
 
 def _exception_summary(exceptions: list[str]) -> str:

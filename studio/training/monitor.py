@@ -2,7 +2,8 @@
 
 State comes from the registry and the job's log file, never from a UI session: a reloaded page, a second
 browser or a shell all see the same thing. Logs are read incrementally (one follower per job and process).
-A job on a Space shows its Space's stage instead of steps and loss, which the Space does not send back.
+A job on a Space shows its Space's stage too; its steps and loss come from the Space's log, which the worker
+copies into the job's log at each look (studio.training.spaces_backend).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from studio.settings import Settings, load_settings
 from studio.training.jobs import RUNNING, Job, get_job, list_jobs, open_registry
 from studio.training.logparse import LogFollower, Progress, read_tail
-from studio.training.spaces_backend import NO_LIVE_LOSS, status_text
+from studio.training.spaces_backend import status_text
 from studio.training.worker import settle_orphans
 
 
@@ -31,9 +32,9 @@ class JobView:
         p, parts = self.progress, [self.job.status]
         if self.job.remote is not None:
             parts.append(status_text(self.job))
-        elif p.total_steps:
+        if p.total_steps:
             parts.append(f"step {p.step}/{p.total_steps} ({p.fraction:.0%})")
-        elif self.job.status == RUNNING:
+        elif self.job.status == RUNNING and self.job.remote is None:  # a Space's stage is its phase
             parts.append(p.phase)
         if p.last_loss is not None:
             parts.append(f"loss {p.last_loss:.4f}")
@@ -43,8 +44,6 @@ class JobView:
             parts.append(f"{clock(self.elapsed_s)} elapsed")
         if self.job.status == RUNNING and p.remaining_s is not None:
             parts.append(f"~{clock(p.remaining_s)} left")
-        if self.job.status == RUNNING and self.job.remote is not None:
-            parts.append(NO_LIVE_LOSS)
         return " · ".join(parts)
 
 

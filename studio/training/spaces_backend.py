@@ -16,13 +16,19 @@ at a time); success is a new commit there holding the adapter, which is download
 Each job is its own Space, so several Space jobs may train at the same time: the worker follows all it has
 launched, in steps between the polls of the local trainer, which meanwhile runs the local queue.
 
+While the Space's app runs, each look also copies what it printed since the last look (its run log, which
+the Hub replays) into the job's log. AutoTrain logs the same records there as on this machine, so the
+Train tab shows a Space job's steps, loss curve and log tail as it shows a local one's, a poll behind; and
+when a Space fails, the reason is read from that log.
+
 The HF token goes to the Hub only (the Space's secrets and the client's Authorization header), never into
-the job folder, the registry or the log. There is no live loss curve: AutoTrain on a Space does not send
-its log back.
+the job folder, the registry or the log: it is masked in every line copied from the Space's log.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import shutil
 import time
@@ -40,6 +46,7 @@ from studio.training.jobs import (
     CANCELLED, FAILED, LAUNCHING, SUCCEEDED, Job, Remote, get_job, set_remote_baseline, set_remote_stage,
     timestamp,
 )
+from studio.training.logparse import failure_in_log, read_log
 
 TASK_ID = 9  # autotrain.backends.base: the task id of LLMTrainingParams, which `autotrain api` reads
 SLEEP_TIME_S = 604800  # AutoTrain's set_space_sleep_time: a week, so the Space never sleeps mid-training
@@ -53,7 +60,10 @@ FAILED_STAGES = ("BUILD_ERROR", "CONFIG_ERROR", "RUNTIME_ERROR", "DELETING")
 STOPPED_STAGES = ("PAUSED", "STOPPED")  # AutoTrain pauses the Space when training ends, pushed or not
 DEFAULT_TIMEOUT_S = 24 * 3600.0
 DEFAULT_HUB_POLL_S = 15.0  # the Hub rate-limits; a training run takes minutes to hours
-NO_LIVE_LOSS = "no live loss curve: AutoTrain on a Space does not send its log back"
+# The stages in which the Space's app has a run log to copy (building, it has none yet).
+LOG_STAGES = ("APP_STARTING", "RUNNING", "RUNNING_APP_STARTING", "RUNNING_BUILDING", "RUNTIME_ERROR",
+              *STOPPED_STAGES)
+LOG_MARK = "space-log.json"  # in the job folder: how much of the Space's log was copied
 IMAGE = "huggingface/autotrain-advanced:latest"
 
 
@@ -284,6 +294,7 @@ class SpaceFollower:
         self.db, self.settings, self.session, self.job_id = db, settings, session, job_id
         self.options, self.note = options, note
         self.last_problem: str | None = None
+        self.last_log_problem: str | None = None
         self.next_look = 0.0
 
     @classmethod
@@ -326,10 +337,24 @@ class SpaceFollower:
         if seen.stage != job.remote.stage:
             set_remote_stage(self.db, job.id, seen.stage)
             self.note(f"Space {job.remote.space_id}: {seen.stage}")
+        if seen.stage in LOG_STAGES:
+            self._copy_log(job)
         outcome = judge(seen, get_job(self.db, self.settings, job.id), self.options.timeout_s, self._url(job))
+        if outcome and outcome.status == FAILED:
+            outcome = _with_log_reason(outcome, job)
         if outcome and outcome.status != SUCCEEDED and seen.stage not in (*STOPPED_STAGES, GONE):
             return self._stop(job, outcome)  # a crashed or overdue Space must not keep billing
         return outcome
+
+    def _copy_log(self, job: Job) -> None:
+        """Copy the Space's new log lines; a failure to read them is noted once and never ends the job."""
+        try:
+            copy_space_log(self.session, job, self.settings.hf_token)
+            self.last_log_problem = None
+        except StudioError as exc:
+            if str(exc) != self.last_log_problem:
+                self.note(f"cannot read the Space's log now (progress and loss wait for it): {exc}")
+                self.last_log_problem = str(exc)
 
     def _problem(self, job: Job, problem: str) -> Outcome | None:
         if problem != self.last_problem:
@@ -350,6 +375,49 @@ class SpaceFollower:
                                            f"{self._url(job)}/settings")
         self.note(f"paused the Space {job.remote.space_id}")
         return outcome
+
+
+def _with_log_reason(outcome: Outcome, job: Job) -> Outcome:
+    """A failure's reason, with what the Space's log (as copied into the job's log) says went wrong."""
+    found = failure_in_log(read_log(job.log_path))
+    if not found:
+        return outcome
+    return dataclasses.replace(outcome, reason=f"{outcome.reason}; its log says: {found}")
+
+
+def copy_space_log(session: HubSession, job: Job, token: Secret | None) -> int:
+    """Append what the Space's app printed since the last copy to the job's log; how many lines.
+
+    The Hub replays the log it keeps on every read, so what follows the last line copied is new (all of
+    it when the Hub no longer has that line: a restarted Space, or a buffer that moved on). The token is
+    masked in every line; the mark left in the job folder holds a count and a digest, no text."""
+    space_id = job.remote.space_id
+    with hub_errors(f"reading the log of the Space {space_id}", session.endpoint, space_id):
+        lines = [line.rstrip("\n") for line in session.api.fetch_space_logs(space_id)]
+    mark_path = job.folder / LOG_MARK
+    mark = json.loads(mark_path.read_text(encoding="utf-8")) if mark_path.is_file() else {}
+    new = lines[_copied_before(lines, mark.get("count", 0), mark.get("last")):]
+    if not new:
+        return 0
+    secret = token.reveal() if token else None
+    with open(job.log_path, "a", encoding="utf-8") as log:
+        log.writelines((line.replace(secret, "***") if secret else line) + "\n" for line in new)
+    mark_path.write_text(json.dumps({"count": len(lines), "last": _digest(lines[-1])}), encoding="utf-8")
+    return len(new)
+
+
+def _copied_before(lines: list[str], count: int, last: str | None) -> int:
+    """How many of the replayed lines were copied before: those up to the last one copied, where the count
+    says or else at its latest occurrence; none if it is not there any more."""
+    if not count or last is None:
+        return 0
+    if count <= len(lines) and _digest(lines[count - 1]) == last:
+        return count
+    return next((i + 1 for i in range(len(lines) - 1, -1, -1) if _digest(lines[i]) == last), 0)
+
+
+def _digest(line: str) -> str:
+    return hashlib.sha256(line.encode("utf-8")).hexdigest()
 
 
 def pause_space(session: HubSession, remote: Remote) -> None:

@@ -37,7 +37,7 @@ from studio.training.jobs import (
     CANCELLED, FAILED, INTERRUPTED, RUNNING, SUCCEEDED, Job, claim_next, finish, get_job, has_active_jobs,
     jobs_dir, list_jobs, open_registry, set_pid, this_host,
 )
-from studio.training.logparse import Progress, failure_reason, parse_log
+from studio.training.logparse import Progress, failure_reason, parse_log, read_log
 from studio.training.runs import insert_run
 from studio.training.spaces_backend import FollowOptions, Outcome, SpaceFollower
 
@@ -192,12 +192,14 @@ class Worker:
         return True
 
     def _settle_space(self, db, job_id: int, outcome: Outcome) -> None:
-        """Finish the job; on success, record the run the Space trained, with its Hub link."""
+        """Finish the job; on success, record the run the Space trained, with its Hub link and the losses
+        its log (copied into the job's) reports."""
         if outcome.status != SUCCEEDED:
             finish(db, job_id, outcome.status, outcome.reason)
             return
         job = get_job(db, self.settings, job_id)
-        self._insert_run(db, job, Progress(), spaces_backend.run_hardware(job), spaces_backend.run_software(),
+        progress = parse_log(read_log(job.log_path), job.loss_scale)
+        self._insert_run(db, job, progress, spaces_backend.run_hardware(job), spaces_backend.run_software(),
                          hub=(outcome.url, outcome.commit))
 
     # -- local jobs ----------------------------------------------------------------------------------------
@@ -232,7 +234,7 @@ class Worker:
         if job.cancel_requested:
             finish(db, job.id, CANCELLED, "cancelled")
             return
-        text = job.log_path.read_text(encoding="utf-8", errors="replace") if job.log_path.exists() else ""
+        text = read_log(job.log_path)
         reason = check_outcome(job.output_dir, text, returncode)
         if reason:
             finish(db, job.id, FAILED, reason)
