@@ -16,7 +16,7 @@ from studio.training import cancel, get_run, list_runs, submit
 from studio.training.config import TrainingConfig
 from studio.training.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, open_registry
 from studio.training.monitor import current_job, find_job, job_view, jobs_overview, log_tail
-from studio.training.spaces_backend import DOCKERFILE, SECRET_NAMES, FollowOptions
+from studio.training.spaces_backend import DOCKERFILE, SECRET_NAMES, FollowOptions, clean_up
 from studio.training.worker import Worker, settle_orphans
 from studio.ui.train import _progress_html
 from tests.test_hub_push import make_adapter, tiny_base  # noqa: F401
@@ -223,6 +223,34 @@ def test_a_failure_on_the_space_is_explained_by_its_log(hub, data):
     done = finished(thread, job.id)
     assert done.status == FAILED and "pushed no adapter" in done.error
     assert "its log says: out of memory: torch.OutOfMemoryError: CUDA out of memory." in done.error
+
+
+def test_cleanup_deletes_what_ended_space_jobs_left_on_the_hub_and_nothing_else(hub, data, capsys):
+    """The Space and the data repo go; the model repo (the run's adapter) and a running job's repos stay."""
+    from studio.cli import main
+
+    ended, running = submit([space_config(), space_config()], str(data))
+    thread = worker_thread(ended.id, running.id)
+    for job in (ended, running):
+        hub.set_space_stage(launched(hub, job.id).remote.space_id, "RUNNING")
+    hub.put_files(ended.remote.model_repo, FAKE_ADAPTER)
+    hub.set_space_stage(ended.remote.space_id, "PAUSED")
+    assert wait_for(lambda: find_job(ended.id).status == SUCCEEDED)
+    with pytest.raises(StudioError, match=f"job {running.name} is running on its Space: cancel it before"):
+        clean_up(load_settings(), running.name)
+
+    assert main(["train", "cleanup"]) == 0
+    assert capsys.readouterr().out == (f"[{ended.name}] deleted {ended.remote.space_id}, "
+                                       f"{ended.remote.dataset_repo}\n")
+    assert {(t, r) for t, r in hub.repos if r.endswith(ended.name)} == {("model", ended.remote.model_repo)}
+    assert find_job(ended.id).remote.stage == "DELETED" and get_run(find_job(ended.id).run_name)
+    assert all(hub.repo(r, t) for r, t in ((running.remote.space_id, "space"),
+                                          (running.remote.dataset_repo, "dataset")))
+    assert clean_up(load_settings()) == {}  # nothing left to do: the Hub is not asked again
+    assert cancel(running.name).status == CANCELLED
+    finished(thread, running.id)
+    hub.repos.pop(("dataset", running.remote.dataset_repo))  # deleted on the Hub meanwhile: no error
+    assert clean_up(load_settings(), running.name) == {running.name: [running.remote.space_id]}
 
 
 def test_a_space_deleted_on_the_hub_fails_the_job(hub, data):

@@ -19,20 +19,22 @@ from studio.training import presets
 from studio.training.jobs import FINISHED, SUCCEEDED, Job, has_active_jobs
 from studio.training.monitor import clock, find_job, job_row, job_view, jobs_overview, log_tail
 from studio.training.runs import get_run
+from studio.training.spaces_backend import clean_up
 from studio.training.submit import cancel, reproduce, submit
 from studio.training.worker import Worker
 
-ACTIONS = ("start", "list", "show", "cancel", "work")
+ACTIONS = ("start", "list", "show", "cancel", "work", "cleanup")
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "train", help="queue LoRA training jobs (AutoTrain), watch and cancel them",
         description="start (default): queue the jobs of a preset or sweep; list: the queue and recent jobs; "
-                    "show JOB: status, progress and log tail; cancel JOB; work: run queued jobs here.")
+                    "show JOB: status, progress and log tail; cancel JOB; work: run queued jobs here; "
+                    "cleanup [JOB]: delete the Spaces and data repos that ended Space jobs left on the Hub.")
     parser.add_argument("action", nargs="?", default="start", choices=ACTIONS, metavar="ACTION",
                         help=f"one of {', '.join(ACTIONS)} (default: start)")
-    parser.add_argument("job", nargs="?", help="a job id or name (show, cancel)")
+    parser.add_argument("job", nargs="?", help="a job id or name (show, cancel, cleanup)")
     parser.add_argument("--config", help="a preset/sweep YAML path or name in autotrain_configs/ "
                                          f"({', '.join(presets.list_presets())})")
     parser.add_argument("--dataset", help="a prepared data set version, or a folder holding train.csv")
@@ -45,7 +47,8 @@ def register(subparsers) -> None:
 
 
 def train(args) -> int:
-    actions = {"start": _start, "list": _list, "show": _show, "cancel": _cancel, "work": _work}
+    actions = {"start": _start, "list": _list, "show": _show, "cancel": _cancel, "work": _work,
+               "cleanup": _cleanup}
     return actions[args.action](args)
 
 
@@ -169,6 +172,15 @@ def _work(args) -> int:
     settings = load_settings()
     if not Worker(settings, on_poll=ProgressPrinter()).run(until=lambda: not has_active_jobs(settings)):
         raise StudioError("another process is already running the queue on this machine")
+    return 0
+
+
+def _cleanup(args) -> int:
+    cleaned = clean_up(load_settings(), args.job)
+    if not cleaned:
+        print("nothing to clean up: no ended Space job has repos left on the Hub")
+    for job, repos in cleaned.items():
+        print(f"[{job}] deleted {', '.join(repos) or 'nothing (already gone)'}")
     return 0
 
 

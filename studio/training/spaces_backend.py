@@ -21,6 +21,10 @@ the Hub replays) into the job's log. AutoTrain logs the same records there as on
 Train tab shows a Space job's steps, loss curve and log tail as it shows a local one's, a poll behind; and
 when a Space fails, the reason is read from that log.
 
+An ended job leaves its Space (paused: it bills nothing) and its private data repo on the Hub, as AutoTrain
+does; `clean_up` deletes both (python -m studio train cleanup). What a run needs stays: its adapter, here and
+in its model repo, and its log, copied here.
+
 The HF token goes to the Hub only (the Space's secrets and the client's Authorization header), never into
 the job folder, the registry or the log: it is masked in every line copied from the Space's log.
 """
@@ -43,8 +47,8 @@ from studio.models import HUB_ID
 from studio.settings import Secret, Settings
 from studio.training.config import SPACE_BACKENDS, TrainingConfig, portable_model_ref
 from studio.training.jobs import (
-    CANCELLED, FAILED, LAUNCHING, SUCCEEDED, Job, Remote, get_job, set_remote_baseline, set_remote_stage,
-    timestamp,
+    CANCELLED, FAILED, LAUNCHING, SUCCEEDED, Job, Remote, get_job, list_jobs, open_registry,
+    set_remote_baseline, set_remote_stage, timestamp,
 )
 from studio.training.logparse import failure_in_log, read_log
 
@@ -56,6 +60,7 @@ DOCKERFILE = ("FROM huggingface/autotrain-advanced:latest\n"
 SECRET_NAMES = ("HF_TOKEN", "AUTOTRAIN_USERNAME", "PROJECT_NAME", "TASK_ID", "PARAMS", "DATA_PATH", "MODEL")
 LAUNCHED = "LAUNCHED"  # not a Hub stage: set up by the studio, not looked at yet
 GONE = "GONE"  # not a Hub stage: the Space no longer exists (deleted on the Hub)
+DELETED = "DELETED"  # not a Hub stage: the studio deleted the ended job's Space and data repo (clean_up)
 FAILED_STAGES = ("BUILD_ERROR", "CONFIG_ERROR", "RUNTIME_ERROR", "DELETING")
 STOPPED_STAGES = ("PAUSED", "STOPPED")  # AutoTrain pauses the Space when training ends, pushed or not
 DEFAULT_TIMEOUT_S = 24 * 3600.0
@@ -452,6 +457,56 @@ def download_adapter(session: HubSession, job: Job, commit: str, note: Note) -> 
         raise StudioError(f"{repo} at {commit[:12]} lacks {', '.join(missing)}")
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
+
+
+# -- after the job ---------------------------------------------------------------------------------------
+
+
+def clean_up(settings: Settings, job_ref: str | None = None) -> dict[str, list[str]]:
+    """Delete the Space and the private data repo of every ended Space job (or of `job_ref`'s); per job
+    cleaned up, the repos deleted. A job cleaned up before is skipped, a repo already gone is no error, and
+    a job still queued or running is left alone (named, it is refused: cancel it first)."""
+    db = open_registry(settings)
+    try:
+        if job_ref:
+            jobs = [_endable(get_job(db, settings, job_ref))]
+        else:
+            jobs = [job for job in list_jobs(db, settings, limit=10_000) if job.remote and not job.active]
+        jobs = [job for job in jobs if job.remote.stage != DELETED]
+        if not jobs:
+            return {}
+        session = connect(settings)
+        cleaned = {}
+        for job in jobs:
+            cleaned[job.name] = _delete_repos(session, job.remote)
+            set_remote_stage(db, job.id, DELETED)
+            db.commit()
+            job_note(job)(f"deleted {', '.join(cleaned[job.name]) or 'nothing (already gone)'} on the Hub")
+        return cleaned
+    finally:
+        db.close()
+
+
+def _endable(job: Job) -> Job:
+    if job.remote is None:
+        raise StudioError(f"job {job.name} did not train on a Space: there is nothing to clean up on the Hub")
+    if job.active:
+        raise StudioError(f"job {job.name} is {job.status} on its Space: cancel it before cleaning up")
+    return job
+
+
+def _delete_repos(session: HubSession, remote: Remote) -> list[str]:
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    deleted = []
+    for repo_id, repo_type in ((remote.space_id, "space"), (remote.dataset_repo, "dataset")):
+        with hub_errors(f"deleting {repo_id}", session.endpoint, repo_id):
+            try:
+                session.api.delete_repo(repo_id, repo_type=repo_type)
+                deleted.append(repo_id)
+            except RepositoryNotFoundError:
+                pass
+    return deleted
 
 
 def job_note(job: Job) -> Note:
