@@ -43,6 +43,15 @@ class AccessDenied(StudioError):
     """The caller may not do this on a shared deployment."""
 
 
+# What only admins may do on a shared deployment, as a refusal names it (pieces of its sentence, translated
+# with it in the UI).
+START_TRAINING = StudioError("start training", key="action_start_training")
+CANCEL_TRAINING = StudioError("cancel training", key="action_cancel_training")
+DELETE_RUNS = StudioError("delete runs", key="action_delete_runs")
+SPEND_JUDGE_CREDITS = StudioError("spend judge credits", key="action_spend_judge_credits")
+PUSH_TO_HUB = StudioError("push to the Hugging Face Hub", key="action_push_to_hub")
+
+
 class RateLimited(StudioError):
     """A guest asked for more Playground answers than a minute allows."""
 
@@ -77,14 +86,20 @@ class AccessPolicy:
             return True  # STUDIO_AUTH alone: the operator gave a password to trusted people only
         return user.casefold() in {admin.casefold() for admin in self.admins}
 
-    def refusal(self, user: str | None, action: str) -> str:
-        start = f"only the studio's admins may {action} on this shared deployment"
+    def refusal(self, user: str | None, action: StudioError) -> AccessDenied:
+        if user is None and self.sign_in == OAUTH:
+            return AccessDenied("only the studio's admins may {action} on this shared deployment: sign in "
+                                "with Hugging Face (the Sign in button)", key="admin_only_sign_in_hf",
+                                action=action)
         if user is None:
-            how = "with Hugging Face (the Sign in button)" if self.sign_in == OAUTH else "first"
-            return f"{start}: sign in {how}"
+            return AccessDenied("only the studio's admins may {action} on this shared deployment: sign in "
+                                "first", key="admin_only_sign_in", action=action)
         if not self.admins:
-            return f"{start}, and it has none: its operator sets STUDIO_ADMINS"
-        return f"{start}, and {user} is not one of them (STUDIO_ADMINS)"
+            return AccessDenied("only the studio's admins may {action} on this shared deployment, and it has "
+                                "none: its operator sets STUDIO_ADMINS", key="admin_only_none", action=action)
+        return AccessDenied("only the studio's admins may {action} on this shared deployment, and {user} is "
+                            "not one of them (STUDIO_ADMINS)", key="admin_only_not_admin", action=action,
+                            user=user)
 
 
 _policy: AccessPolicy | None = None  # set once by `configure` when the app starts
@@ -108,9 +123,10 @@ def check_exposure(policy: AccessPolicy) -> None:
     """Refuse to serve others without sign-in: they could train, push to your Hub account, spend credits."""
     if policy.shared and policy.sign_in is None:
         raise StudioError(
-            f"refusing to serve the studio on {policy.where} without sign-in: anyone reaching it could start "
+            "refusing to serve the studio on {where} without sign-in: anyone reaching it could start "
             "training, push to your Hub account and spend judge credits. Set STUDIO_AUTH=user:password "
-            "(and STUDIO_ADMINS=user), or deploy it as a Space with hf_oauth: true, or serve on 127.0.0.1")
+            "(and STUDIO_ADMINS=user), or deploy it as a Space with hf_oauth: true, or serve on 127.0.0.1",
+            key="access_no_sign_in", where=policy.where)
     if policy.shared and not policy.admins and policy.sign_in == OAUTH:
         log.warning("STUDIO_ADMINS is empty: nobody may train or push on this Space")
 
@@ -128,8 +144,9 @@ def check_oauth_support() -> None:
     """Gradio's Hugging Face sign-in (gr.LoginButton) needs its `oauth` extra installed."""
     missing = [name for name in ("authlib", "itsdangerous") if importlib.util.find_spec(name) is None]
     if missing:
-        raise StudioError(f"Hugging Face sign-in needs {' and '.join(missing)}: install gradio[oauth] "
-                          "(add it to requirements.in and re-lock)")
+        raise StudioError("Hugging Face sign-in needs {missing}: install gradio[oauth] "
+                          "(add it to requirements.in and re-lock)", key="access_oauth_missing",
+                          missing=" and ".join(missing))
 
 
 def current_policy() -> AccessPolicy:
@@ -150,7 +167,7 @@ def is_admin(*identities) -> bool:
     return current_policy().allows(signed_in_user(*identities))
 
 
-def require_admin(*identities, action: str = "do this") -> str:
+def require_admin(*identities, action: StudioError) -> str:
     """Call first in every handler that trains, pushes, deletes or spends credits: returns the user's
     name ("local" on a local app), or raises AccessDenied with a message for people."""
     policy = current_policy()
@@ -158,7 +175,7 @@ def require_admin(*identities, action: str = "do this") -> str:
     if policy.allows(user):
         return user or "local"
     log.warning("refused to let %s %s", user or "an anonymous caller", action)
-    raise AccessDenied(policy.refusal(user, action))
+    raise policy.refusal(user, action)
 
 
 def password_logins(settings: Settings | None = None) -> list[tuple[str, str]]:
@@ -170,7 +187,8 @@ def password_logins(settings: Settings | None = None) -> list[tuple[str, str]]:
     for entry in secret.reveal().split(","):
         user, _, password = entry.strip().partition(":")
         if not user or not password:
-            raise StudioError("STUDIO_AUTH must be user:password, several separated by commas")
+            raise StudioError("STUDIO_AUTH must be user:password, several separated by commas",
+                              key="access_bad_auth")
         logins.append((user, password))
     return logins
 

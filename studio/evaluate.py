@@ -63,17 +63,20 @@ def hub_candidate(repo_id: str, settings: Settings | None = None) -> Candidate:
 
     repo_id = (repo_id or "").strip()
     if not HUB_ID.match(repo_id):
-        raise StudioError(f"{repo_id!r} is not a Hub repo id: give owner/name")
+        raise StudioError("{repo!r} is not a Hub repo id: give owner/name", key="eval_bad_hub_id",
+                          repo=repo_id)
     folder = download_from_hub(repo_id, settings or load_settings())
     label = hub_label(repo_id, folder.name)  # the snapshot folder is named by the commit
     if (folder / "adapter_config.json").is_file():
         base = adapter_base_model(folder)
         if not base:
-            raise StudioError(f"the adapter {repo_id} names no base model (base_model_name_or_path)")
+            raise StudioError("the adapter {repo} names no base model (base_model_name_or_path)",
+                              key="eval_hub_no_base", repo=repo_id)
         return Candidate(label=label, base_model=base, adapter=folder)
     if (folder / "config.json").is_file():
         return Candidate(label=label, base_model=str(folder))
-    raise StudioError(f"{repo_id} holds neither a LoRA adapter nor a model")
+    raise StudioError("{repo} holds neither a LoRA adapter nor a model", key="eval_hub_no_weights",
+                      repo=repo_id)
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,8 @@ def eval_set_from_version(version_id: str, settings: Settings | None = None) -> 
     version = get_version(version_id, settings)
     rows = version.eval_frame()
     if rows.empty:
-        raise StudioError(f"data set {version_id} has no held-out rows to evaluate on")
+        raise StudioError("data set {version} has no held-out rows to evaluate on", key="eval_no_holdout",
+                          version=version_id)
     db_dir = version.databases_dir if version.databases_dir.is_dir() else None
     return EvalSet(label=version_id, rows=rows, db_dir=db_dir, template=version.prompt_template,
                    dataset_version=version_id)
@@ -106,7 +110,8 @@ def eval_set_from_file(path: Path, db_dir: Path | None = None) -> EvalSet:
 
     rows, report = read_file(Path(path))
     if rows.empty:
-        raise StudioError(f"{Path(path).name} has no usable rows ({report.dropped} dropped)")
+        raise StudioError("{file} has no usable rows ({dropped} dropped)", key="eval_file_no_rows",
+                          file=Path(path).name, dropped=report.dropped)
     if "id" not in rows.columns:
         rows = rows.assign(id=[str(i) for i in range(len(rows))])
     return EvalSet(label=Path(path).name, rows=rows, db_dir=db_dir)
@@ -127,11 +132,13 @@ class EvalOptions:
 
     def __post_init__(self):
         if self.mode not in MODES:
-            raise StudioError(f"unknown scoring mode {self.mode!r}: choose one of {', '.join(MODES)}")
+            raise StudioError("unknown scoring mode {mode!r}: choose one of {known}", key="eval_unknown_mode",
+                              mode=self.mode, known=", ".join(MODES))
         if self.mode in ("judge", "both") and not self.judge_model:
-            raise StudioError(f"mode {self.mode!r} needs a judge model")
+            raise StudioError("mode {mode!r} needs a judge model", key="eval_mode_needs_judge",
+                              mode=self.mode)
         if self.limit is not None and self.limit < 1:
-            raise StudioError("limit must be at least 1")
+            raise StudioError("limit must be at least 1", key="eval_bad_limit")
 
 
 @dataclass
@@ -156,7 +163,7 @@ def open_judge(options: EvalOptions, settings: Settings, api_key: str | None = N
     try:
         return Judge(config, api_key=key)
     except ValueError as exc:
-        raise StudioError(str(exc)) from None
+        raise StudioError("{error}", key="eval_judge_config", error=exc) from None
 
 
 def evaluate(candidate: Candidate, eval_set: EvalSet, options: EvalOptions = EvalOptions(),
@@ -171,7 +178,8 @@ def evaluate(candidate: Candidate, eval_set: EvalSet, options: EvalOptions = Eva
     pairs = [_pair(row, completion) for row, completion in zip(rows.to_dict("records"), completions)]
     plan = plan_scoring(pairs, db_dir=eval_set.db_dir, config=ScoringConfig(mode=options.mode))
     if plan.judge_items and judge is None and options.mode in ("judge", "both"):
-        raise StudioError("this evaluation needs a judge: set a judge model and an API key")
+        raise StudioError("this evaluation needs a judge: set a judge model and an API key",
+                          key="eval_needs_judge")
     report = finish_scoring(plan, judge, progress=progress)
     scored = [dict(s.to_row(), completion=c) for s, c in zip(report.rows, completions)]
     evaluation_id = _store(candidate, eval_set, options, report.summary, scored, generate_seconds, settings)

@@ -60,11 +60,11 @@ class GenerationOptions:
 
     def __post_init__(self):
         if not 1 <= self.max_new_tokens <= 4096:
-            raise StudioError("max_new_tokens must be between 1 and 4096")
+            raise StudioError("max_new_tokens must be between 1 and 4096", key="gen_max_new_tokens")
         if self.batch_size < 1:
-            raise StudioError("batch_size must be at least 1")
+            raise StudioError("batch_size must be at least 1", key="gen_batch_size")
         if self.draft_tokens < 0:
-            raise StudioError("draft_tokens must be 0 or more")
+            raise StudioError("draft_tokens must be 0 or more", key="gen_draft_tokens")
 
 
 @dataclass(frozen=True)
@@ -624,7 +624,8 @@ def _pick_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise StudioError("a GPU (CUDA) was asked for, but none is available on this machine")
+        raise StudioError("a GPU (CUDA) was asked for, but none is available on this machine",
+                          key="gen_no_gpu")
     return device
 
 
@@ -633,7 +634,7 @@ def _load_kwargs(options: LoadOptions, device: str) -> dict:
 
     if options.load_in_4bit:
         if device != "cuda":
-            raise StudioError("4-bit loading needs a CUDA GPU; use full precision on CPU")
+            raise StudioError("4-bit loading needs a CUDA GPU; use full precision on CPU", key="gen_4bit_cpu")
         from transformers import BitsAndBytesConfig
 
         quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
@@ -646,7 +647,8 @@ def _load_kwargs(options: LoadOptions, device: str) -> dict:
     elif options.dtype in names:
         dtype = names[options.dtype]
     else:
-        raise StudioError(f"unknown dtype {options.dtype!r}: choose auto, float32, float16 or bfloat16")
+        raise StudioError("unknown dtype {dtype!r}: choose auto, float32, float16 or bfloat16",
+                          key="gen_dtype", dtype=options.dtype)
     return {"dtype": dtype}
 
 
@@ -680,4 +682,5 @@ def _load(model_path: Path, options: LoadOptions) -> Generator:
     except StudioError:
         raise
     except (OSError, ValueError) as exc:
-        raise StudioError(f"cannot load the model from {model_path}: {exc}") from None
+        raise StudioError("cannot load the model from {path}: {error}", key="model_load_failed",
+                          path=model_path, error=exc) from None

@@ -139,11 +139,13 @@ def require_local_run(name: str, done: str) -> None:
     for a base model or a Hub adapter, which were only evaluated here; `done` says what, as 'deleted'."""
     kind = candidate_kind(name)
     if kind == "base":
-        raise StudioError(f"a base model is not a run: {name} cannot be {done}")
+        raise StudioError("a base model is not a run: {name} cannot be {done}", key="lb_base_not_run",
+                          name=name, done=done)
     if kind == "hub":
         repo, commit = hub_source(name)
-        raise StudioError(f"a Hub adapter is not a run of this studio: {name} ({repo} at commit {commit}) "
-                          f"was only evaluated here, so it cannot be {done}")
+        raise StudioError("a Hub adapter is not a run of this studio: {name} ({repo} at commit {commit}) "
+                          "was only evaluated here, so it cannot be {done}", key="lb_hub_not_run", name=name,
+                          repo=repo, commit=commit, done=done)
 
 
 def is_base(board: pd.DataFrame) -> pd.Series:
@@ -173,12 +175,15 @@ class BoardQuery:
 
     def __post_init__(self):
         if self.metric not in METRICS:
-            raise StudioError(f"unknown metric {self.metric!r}: choose one of {', '.join(METRICS)}")
+            raise StudioError("unknown metric {metric!r}: choose one of {known}", key="lb_unknown_metric",
+                              metric=self.metric, known=", ".join(METRICS))
         if self.best_per and self.best_per not in GROUP_COLUMNS:
-            raise StudioError(f"cannot group by {self.best_per!r}: choose one of {', '.join(GROUP_COLUMNS)}")
+            raise StudioError("cannot group by {column!r}: choose one of {known}", key="lb_unknown_group",
+                              column=self.best_per, known=", ".join(GROUP_COLUMNS))
         unknown = ", ".join(sorted(set(self.ranges) - set(RANGE_COLUMNS)))
         if unknown:
-            raise StudioError(f"no range filter for {unknown}: choose {', '.join(RANGE_COLUMNS)}")
+            raise StudioError("no range filter for {unknown}: choose {known}", key="lb_unknown_range",
+                              unknown=unknown, known=", ".join(RANGE_COLUMNS))
 
 
 def filter_board(board: pd.DataFrame, query: BoardQuery) -> pd.DataFrame:
@@ -214,7 +219,8 @@ def parse_range(text: str | None) -> tuple[float | None, float | None]:
     try:
         bounds = (float(low) if low.strip() else None, float(high) if high.strip() else None)
     except ValueError:
-        raise StudioError(f"a range looks like 8-32, 16- or -0.6, not {text!r}") from None
+        raise StudioError("a range looks like 8-32, 16- or -0.6, not {text!r}", key="lb_bad_range",
+                          text=text) from None
     return bounds if dash else (bounds[0], bounds[0])
 
 
@@ -269,7 +275,8 @@ def choices(board: pd.DataFrame) -> dict[str, list[str]]:
 def parameter_plot(rows: pd.DataFrame, parameter: str, metric: str = "accuracy") -> pd.DataFrame:
     """Points of `metric` (as `score`) against a training parameter, one per fine-tuned row, by base model."""
     if parameter not in PLOT_PARAMETERS:
-        raise StudioError(f"no plot against {parameter!r}: choose one of {', '.join(PLOT_PARAMETERS)}")
+        raise StudioError("no plot against {parameter!r}: choose one of {known}", key="lb_unknown_plot",
+                          parameter=parameter, known=", ".join(PLOT_PARAMETERS))
     points = rows[rows[parameter].notna() & rows[metric].notna()]
     return pd.DataFrame({parameter: points[parameter].astype(float), "score": points[metric].astype(float),
                          "base_model": points["base_model"], "run": points["run"],
@@ -308,7 +315,7 @@ def compare(a: str, b: str, key: tuple[str, str] | None = None,
     """Two candidates (run names, `base:<model>` or `hub:<repo>@<commit>`): configuration diff, score diff,
     differing verdicts on `key` (by default the latest evaluation set and mode both were scored on)."""
     if a == b:
-        raise StudioError("choose two different runs to compare")
+        raise StudioError("choose two different runs to compare", key="lb_compare_same")
     board = load_board(settings)
     mine, theirs = (_rows_of(board, name) for name in (a, b))
     both = mine.merge(theirs, on=["eval_set", "mode"], suffixes=("_a", "_b"))
@@ -322,7 +329,8 @@ def compare(a: str, b: str, key: tuple[str, str] | None = None,
 def _rows_of(board: pd.DataFrame, name: str) -> pd.DataFrame:
     rows = board[board["run"] == name]
     if rows.empty:
-        raise StudioError(f"no run, evaluated base model or Hub adapter {name!r} on the leaderboard")
+        raise StudioError("no run, evaluated base model or Hub adapter {name!r} on the leaderboard",
+                          key="lb_unknown_candidate", name=name)
     return rows[rows["evaluation_id"].notna()]
 
 
@@ -346,7 +354,8 @@ def _evaluated_base_model(candidate: str, settings: Settings | None) -> str:
         row = db.execute("SELECT base_model FROM evaluations WHERE candidate = ? "
                          "ORDER BY created_at DESC, id DESC LIMIT 1", (candidate,)).fetchone()
     if row is None:
-        raise StudioError(f"no evaluation of {candidate!r} in the registry")
+        raise StudioError("no evaluation of {candidate!r} in the registry", key="lb_no_evaluation",
+                          candidate=candidate)
     return row["base_model"]
 
 
@@ -442,7 +451,8 @@ def delete_run(name: str, settings: Settings | None = None) -> Deletion:
                 db.execute("DELETE FROM runs WHERE name = ?", (plan.run,))
                 db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
         except sqlite3.IntegrityError as exc:
-            raise StudioError(f"cannot delete run {plan.run}: other records refer to it ({exc})") from None
+            raise StudioError("cannot delete run {run}: other records refer to it ({error})",
+                              key="lb_delete_referenced", run=plan.run, error=exc) from None
     for path in plan.paths:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     return plan

@@ -61,7 +61,8 @@ def resolve_model(ref: str, settings: Settings | None = None) -> Path:
     settings = settings or load_settings()
     ref = (ref or "").strip()
     if not ref:
-        raise StudioError("no model given: choose a built-in model, a local folder or a Hub id")
+        raise StudioError("no model given: choose a built-in model, a local folder or a Hub id",
+                          key="model_none")
     if ref in BUILTIN_MODELS:
         return ensure_builtin(BUILTIN_MODELS[ref], settings)
     folder = Path(ref).expanduser()
@@ -70,12 +71,14 @@ def resolve_model(ref: str, settings: Settings | None = None) -> Path:
     if HUB_ID.match(ref) and not ref.startswith((".", "/", "~")):
         folder = download_from_hub(ref, settings)
         if not (folder / "config.json").is_file() and (folder / "adapter_config.json").is_file():
-            raise StudioError(f"{ref} is a LoRA adapter, not a model: give it as the adapter, on its base "
-                              f"model {adapter_base_model(folder)}")
+            raise StudioError("{ref} is a LoRA adapter, not a model: give it as the adapter, on its base "
+                              "model {base}", key="model_is_adapter", ref=ref,
+                              base=adapter_base_model(folder))
         return folder
     known = ", ".join(BUILTIN_MODELS)
     raise StudioError(
-        f"unknown model {ref!r}: give a built-in name ({known}), an existing local folder, or a Hub id owner/name"
+        "unknown model {ref!r}: give a built-in name ({known}), an existing local folder, "
+        "or a Hub id owner/name", key="model_unknown", ref=ref, known=known,
     )
 
 
@@ -90,7 +93,8 @@ def is_missing_folder(ref: str) -> bool:
 
 def _checked_folder(folder: Path) -> Path:
     if not (folder / "config.json").is_file():
-        raise StudioError(f"{folder} is not a Hugging Face model folder (it has no config.json)")
+        raise StudioError("{folder} is not a Hugging Face model folder (it has no config.json)",
+                          key="model_folder_invalid", folder=folder)
     return folder.resolve()
 
 
@@ -122,7 +126,8 @@ def _convert(model: BuiltinModel, target: Path, settings: Settings) -> None:
     python = settings.autotrain_python
     if not python.exists():
         raise StudioError(
-            f"cannot prepare {model.name}: the AutoTrain environment ({python}) is missing; run `make envs`"
+            "cannot prepare {model}: the AutoTrain environment ({python}) is missing; run `make envs`",
+            key="model_no_autotrain_env", model=model.name, python=python,
         )
     staging = target.with_name(target.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
@@ -132,7 +137,8 @@ def _convert(model: BuiltinModel, target: Path, settings: Settings) -> None:
     done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
-        raise StudioError(f"converting {model.name} failed: {_last_error_line(done.stderr)}")
+        raise StudioError("converting {model} failed: {error}", key="model_conversion_failed",
+                          model=model.name, error=_last_error_line(done.stderr))
     info = {"format": CONVERSION_FORMAT, "name": model.name, "source": f"pypi:{model.package}/{model.gguf_file}", "hub_id": model.hub_id,
             "converted_in_s": round(time.monotonic() - started, 1), **json.loads(done.stdout.splitlines()[-1])}
     info["output"] = str(target)
@@ -172,13 +178,17 @@ def download_from_hub(repo_id: str, settings: Settings) -> Path:
         path = snapshot_download(repo_id, cache_dir=settings.home / "cache" / "hub", token=token,
                                  endpoint=settings.hub_endpoint)
     except GatedRepoError:
-        raise StudioError(f"{repo_id} is gated: accept its terms on the Hub and set HF_TOKEN") from None
+        raise StudioError("{repo} is gated: accept its terms on the Hub and set HF_TOKEN", key="model_gated",
+                          repo=repo_id) from None
     except RepositoryNotFoundError:
-        raise StudioError(f"{repo_id} was not found on the Hub (or it is private and HF_TOKEN is missing)") from None
+        raise StudioError("{repo} was not found on the Hub (or it is private and HF_TOKEN is missing)",
+                          key="model_repo_not_found", repo=repo_id) from None
     except LocalEntryNotFoundError:
-        raise StudioError(f"{repo_id} is not cached and the Hub cannot be reached (offline?)") from None
+        raise StudioError("{repo} is not cached and the Hub cannot be reached (offline?)",
+                          key="model_offline", repo=repo_id) from None
     except OSError as exc:
-        raise StudioError(f"downloading {repo_id} failed: {exc}") from None
+        raise StudioError("downloading {repo} failed: {error}", key="model_download_failed", repo=repo_id,
+                          error=exc) from None
     return Path(path)
 
 
@@ -190,7 +200,11 @@ def resolve_adapter(ref: str, settings: Settings | None = None) -> Path:
     if not folder.is_dir() and HUB_ID.match(ref):
         folder = download_from_hub(ref, settings)
     if not (folder / "adapter_config.json").is_file():
-        raise StudioError(f"{ref or 'the adapter'} is not a LoRA adapter (it has no adapter_config.json)")
+        if not ref:
+            raise StudioError("the adapter is not a LoRA adapter (it has no adapter_config.json)",
+                              key="adapter_none")
+        raise StudioError("{ref} is not a LoRA adapter (it has no adapter_config.json)",
+                          key="adapter_invalid", ref=ref)
     return folder.resolve()
 
 

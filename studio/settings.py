@@ -113,5 +113,6 @@ def _positive_int(name: str, default: int) -> int:
     if not text:
         return default
     if not text.isdigit() or int(text) < 1:
-        raise StudioError(f"{name} must be a whole number of at least 1, not {text!r}")
+        raise StudioError("{name} must be a whole number of at least 1, not {text!r}",
+                          key="setting_not_count", name=name, text=text)
     return int(text)

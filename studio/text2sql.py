@@ -52,9 +52,10 @@ def ask(
 ) -> Answer:
     ddl, question = ddl.strip(), question.strip()
     if not ddl:
-        raise StudioError("the DDL is empty: paste the CREATE TABLE statements the question is about")
+        raise StudioError("the DDL is empty: paste the CREATE TABLE statements the question is about",
+                          key="generate_no_ddl")
     if not question:
-        raise StudioError("the question is empty")
+        raise StudioError("the question is empty", key="generate_no_question")
     model, adapter_folder = _model_and_adapter(model, str(adapter) if adapter else None)
     prompt = template.render(ddl, question)
     started = time.perf_counter()

@@ -10,6 +10,7 @@ import pytest
 from studio import access
 from studio.errors import StudioError
 from studio.settings import REPO_ROOT
+from studio.ui.i18n import error_text
 
 ON_SPACE = {"SPACE_ID": "alice/studio", "OAUTH_CLIENT_ID": "client-id"}
 PASSWORDS = {"STUDIO_AUTH": "alice:pw-alice,bob:pw-bob", "STUDIO_ADMINS": "alice"}
@@ -60,7 +61,7 @@ def test_serve_refuses_to_expose_the_app_without_sign_in():
 
 def test_locally_everyone_may_do_everything():
     access.configure("127.0.0.1")
-    assert access.require_admin(None, action="start training") == "local"
+    assert access.require_admin(None, action=access.START_TRAINING) == "local"
 
 
 class Identity:  # what gr.Request (password sign-in) and gr.OAuthProfile (OAuth) both carry
@@ -72,11 +73,17 @@ def test_on_a_space_only_signed_in_admins_pass(monkeypatch):
     for name, value in {**ON_SPACE, "STUDIO_ADMINS": "Alice,carol"}.items():
         monkeypatch.setenv(name, value)
     access.configure("0.0.0.0")
-    assert access.require_admin(Identity(None), Identity("alice"), action="push") == "alice"  # any case
-    with pytest.raises(access.AccessDenied, match="may push on this shared deployment: sign in with Hugging"):
-        access.require_admin(Identity(None), None, action="push")
+    alice = access.require_admin(Identity(None), Identity("alice"), action=access.PUSH_TO_HUB)
+    assert alice == "alice"  # any case
+    with pytest.raises(access.AccessDenied, match="may push to the Hugging Face Hub on this shared "
+                                                  "deployment: sign in with Hugging") as refused:
+        access.require_admin(Identity(None), None, action=access.PUSH_TO_HUB)
+    korean = Identity(None)
+    korean.headers = {"accept-language": "ko-KR"}
+    assert error_text(refused.value, korean) == ("이 공유 배포에서 ‘Hugging Face Hub에 올리기’는 스튜디오 관리자만 "
+                                                 "할 수 있습니다. Hugging Face로 로그인하세요 (Sign in 버튼).")
     with pytest.raises(access.AccessDenied, match="bob is not one of them"):
-        access.require_admin(Identity("bob"), action="push")
+        access.require_admin(Identity("bob"), action=access.PUSH_TO_HUB)
 
 
 def oauth_profile(username: str):
@@ -95,11 +102,11 @@ def test_the_hugging_face_sign_in_decides_who_is_an_admin(monkeypatch):
         monkeypatch.setenv(name, value)
     access.configure("0.0.0.0")
     request = gr.Request(Request({"type": "http", "headers": [], "client": ("10.0.0.1", 5)}))  # no username
-    assert access.require_admin(request, oauth_profile("alice"), action="push") == "alice"
+    assert access.require_admin(request, oauth_profile("alice"), action=access.PUSH_TO_HUB) == "alice"
     with pytest.raises(access.AccessDenied, match="carol is not one of them"):
-        access.require_admin(request, oauth_profile("carol"), action="push")
+        access.require_admin(request, oauth_profile("carol"), action=access.PUSH_TO_HUB)
     with pytest.raises(access.AccessDenied, match="sign in with Hugging Face"):
-        access.require_admin(request, None, action="push")
+        access.require_admin(request, None, action=access.PUSH_TO_HUB)
 
 
 class Clock:
@@ -178,7 +185,7 @@ def protected_app():
 
     @user_errors
     def start_training(name: str, request: gr.Request, profile: gr.OAuthProfile | None) -> str:
-        user = access.require_admin(request, profile, action="start training")
+        user = access.require_admin(request, profile, action=access.START_TRAINING)
         return f"{user} started {name}"
 
     def browse(name: str) -> str:
@@ -219,7 +226,8 @@ def test_an_anonymous_api_call_to_a_protected_endpoint_is_refused_on_a_space(mon
     access.configure("0.0.0.0")
     client = Client(serve_app(), verbose=False)
     assert client.predict("q", api_name="/browse") == "browsing q"  # everyone may browse
-    with pytest.raises(Exception, match="only the studio's admins may start training.*sign in") as refused:
+    with pytest.raises(Exception, match="‘학습 시작’는 스튜디오 관리자만 할 수 있습니다. Hugging Face로 "
+                                        "로그인하세요") as refused:  # no Accept-Language: Korean
         client.predict("book-r16", api_name="/start_training")
     assert "Traceback" not in str(refused.value)
 
@@ -234,8 +242,9 @@ def test_with_passwords_only_the_listed_admins_may_start_training(monkeypatch, s
     url = serve_app(auth=access.password_logins())
     assert Client(url, auth=("alice", "pw-alice"), verbose=False).predict(
         "book-r16", api_name="/start_training") == "alice started book-r16"
+    bob = Client(url, auth=("bob", "pw-bob"), verbose=False, headers={"Accept-Language": "en-US"})
     with pytest.raises(Exception, match="bob is not one of them"):
-        Client(url, auth=("bob", "pw-bob"), verbose=False).predict("book-r16", api_name="/start_training")
+        bob.predict("book-r16", api_name="/start_training")
     with pytest.raises(AuthenticationError):  # and without a password, Gradio lets nobody in at all
         Client(url, verbose=False)
 

@@ -23,11 +23,17 @@ def test_playground_turns_the_prefilled_question_into_sql(running_app):
     assert status.startswith("생성 완료")
 
 
-def test_playground_errors_are_messages_not_tracebacks(running_app):
-    client = Client(running_app, verbose=False)
+@pytest.mark.parametrize("headers, message", [
+    ({}, "알 수 없는 모델입니다: 'no-such-model'. 내장 모델 이름(smollm2-135m-instruct)"),  # Korean first
+    ({"Accept-Language": "ko-KR,ko;q=0.9"}, "알 수 없는 모델입니다: 'no-such-model'"),
+    ({"Accept-Language": "en-US"}, "unknown model 'no-such-model': give a built-in name (smollm2-135m"),
+])
+def test_playground_errors_are_messages_in_the_browsers_language_not_tracebacks(running_app, headers,
+                                                                               message):
+    client = Client(running_app, verbose=False, headers=headers)
     with pytest.raises(Exception) as raised:
         client.predict("no-such-model", "", GAME_DDL, QUESTIONS[0], 32, api_name="/generate_sql")
-    assert "unknown model 'no-such-model'" in str(raised.value)
+    assert message in str(raised.value)
     assert "Traceback" not in str(raised.value)
 
 

@@ -18,6 +18,7 @@ from studio.training.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, 
 from studio.training.monitor import current_job, find_job, job_view, jobs_overview, log_tail
 from studio.training.spaces_backend import DOCKERFILE, SECRET_NAMES, FollowOptions, clean_up
 from studio.training.worker import Worker, settle_orphans
+from studio.ui.i18n import say
 from studio.ui.train import _progress_html
 from tests.test_hub_push import make_adapter, tiny_base  # noqa: F401
 from tests.test_hub_standin import ALICE, BOB, standin_hub
@@ -140,6 +141,7 @@ def test_the_adapter_the_space_pushes_becomes_a_run_with_its_hub_link(hub, data,
     hub.set_space_stage(space_id, "RUNNING")
     running = launched(hub, job.id, "RUNNING")
     assert running.status == RUNNING  # the adapter that was there before the launch is not this job's
+    assert say("train_space_log_wait") in _progress_html(running, job_view(running), None)  # no log yet
     # AutoTrain on the Space logs as it does here; the worker copies the log into the job's, token masked
     hub.write_space_log(space_id, *SPACE_TRAINING_LOG, f"PARAMS token={os.environ['HF_TOKEN']}")
     running = wait_for(lambda: (view := job_view(find_job(job.id))).progress.last_loss is not None and view)
@@ -148,6 +150,7 @@ def test_the_adapter_the_space_pushes_becomes_a_run_with_its_hub_link(hub, data,
     assert f"Space {space_id} (t4-small): RUNNING · step 1/4 (25%) · loss {2.5578 / scale:.4f}" in line
     tab = _progress_html(running.job, running, None)  # the Train tab's
     assert f"Space {space_id} (t4-small): RUNNING" in tab and f"{2.5578 / scale:.4f}" in tab
+    assert say("train_space_log_wait") not in tab
     hub.write_space_log(space_id, " 50%|█████     | 2/4 [00:06<00:06,  3.13s/it]",
                         SPACE_TRAINING_LOG[1].replace("2.5578", "2.1"))
     # the Hub replays the whole log at every look: each line is copied once

@@ -57,36 +57,38 @@ DEFAULT_LIMITS = ReadLimits()
 def detect_format(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise StudioError(
-            f"unsupported file type '{path.suffix or path.name}': use CSV, TSV, JSON, JSONL or Parquet"
-        )
+        raise StudioError("unsupported file type '{suffix}': use CSV, TSV, JSON, JSONL or Parquet",
+                          key="file_unsupported_type", suffix=path.suffix or path.name)
     return fmt
 
 
 def sniff(path: Path, fmt: str, limits: ReadLimits) -> str:
     """Check that the file is usable text (or Parquet) and return its encoding ('' for Parquet)."""
     if not path.is_file():
-        raise StudioError(f"no such file: {path}")
+        raise StudioError("no such file: {path}", key="file_not_found", path=path)
     size = path.stat().st_size
     if size > limits.max_file_bytes:
-        raise StudioError(
-            f"the file is {size / 2**30:.1f} GiB; the limit is {limits.max_file_bytes / 2**30:.1f} GiB"
-        )
+        raise StudioError("the file is {size:.1f} GiB; the limit is {limit:.1f} GiB", key="file_too_large",
+                          size=size / 2**30, limit=limits.max_file_bytes / 2**30)
     with path.open("rb") as f:
         head = f.read(8192)
     if not head.strip(b" \t\r\n\xef\xbb\xbf"):
-        raise StudioError("the file is empty")
+        raise StudioError("the file is empty", key="file_empty")
     if fmt == "parquet":
         if not head.startswith(b"PAR1"):
-            raise StudioError(f"not a Parquet file{_binary_kind(head, ' (it looks like {})')}")
+            if kind := _binary_kind(head, "{}"):
+                raise StudioError("not a Parquet file (it looks like {kind})", key="file_not_parquet_but",
+                                  kind=kind)
+            raise StudioError("not a Parquet file", key="file_not_parquet")
         return ""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decodes(path, "utf-16") or _undecodable(path, "utf-16")
     kind = _binary_kind(head, "{}")
     if kind or b"\x00" in head:
-        raise StudioError(
-            f"the file is binary data, not {fmt.upper()} text" + (f": it looks like {kind}" if kind else "")
-        )
+        if kind:
+            raise StudioError("the file is binary data, not {format} text: it looks like {kind}",
+                              key="file_binary_kind", format=fmt.upper(), kind=kind)
+        raise StudioError("the file is binary data, not {format} text", key="file_binary", format=fmt.upper())
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if _decodes(path, "utf-8"):
@@ -126,8 +128,8 @@ def _undecodable(path: Path, encoding: str) -> str:
                 break
             offset += len(block)
     raise StudioError(
-        f"the file is not UTF-8 text, nor Korean CP949/EUC-KR (undecodable byte at offset {offset}); "
-        "save it as UTF-8 and upload it again"
+        "the file is not UTF-8 text, nor Korean CP949/EUC-KR (undecodable byte at offset {offset}); "
+        "save it as UTF-8 and upload it again", key="file_undecodable", offset=offset
     )
 
 
@@ -168,14 +170,14 @@ def _delimited(path: Path, sep: str, encoding: str, limits: ReadLimits) -> Itera
                     return
                 yield chunk
     except pd.errors.EmptyDataError:
-        raise StudioError("the file is empty") from None
+        raise StudioError("the file is empty", key="file_empty") from None
     except pd.errors.ParserWarning:
-        raise StudioError(
-            f"the {kind} file cannot be parsed: a row has more fields than the header"
-        ) from None
+        raise StudioError("the {kind} file cannot be parsed: a row has more fields than the header",
+                          key="file_extra_fields", kind=kind) from None
     except (pd.errors.ParserError, ValueError) as exc:
         detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
-        raise StudioError(f"the {kind} file cannot be parsed: {detail}") from None
+        raise StudioError("the {kind} file cannot be parsed: {detail}", key="file_unparsable", kind=kind,
+                          detail=detail) from None
 
 
 def _json_lines(path: Path, encoding: str, limits: ReadLimits) -> Iterator[pd.DataFrame]:
@@ -196,9 +198,11 @@ def _record(line: str, number: int) -> dict:
     try:
         value = json.loads(line.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
-        raise StudioError(f"line {number} is not valid JSON: {exc.msg} (column {exc.colno})") from None
+        raise StudioError("line {line} is not valid JSON: {error} (column {column})", key="file_bad_json",
+                          line=number, error=exc.msg, column=exc.colno) from None
     if not isinstance(value, dict):
-        raise StudioError(f"line {number} is not a JSON object with named fields")
+        raise StudioError("line {line} is not a JSON object with named fields", key="file_json_not_object",
+                          line=number)
     return value
 
 
@@ -211,30 +215,32 @@ def _json(path: Path, encoding: str, limits: ReadLimits) -> Iterator[pd.DataFram
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             if exc.msg != "Extra data":
-                raise StudioError(
-                    f"line {exc.lineno} is not valid JSON: {exc.msg} (column {exc.colno})"
-                ) from None
+                raise StudioError("line {line} is not valid JSON: {error} (column {column})",
+                                  key="file_bad_json", line=exc.lineno, error=exc.msg,
+                                  column=exc.colno) from None
             yield from _json_lines(path, encoding, limits)
             return
         lists = [v for v in value.values() if isinstance(v, list)]
         if len(lists) != 1:
-            raise StudioError("the JSON file must hold a list of rows (objects with named fields)")
+            raise StudioError("the JSON file must hold a list of rows (objects with named fields)",
+                              key="file_json_not_list")
         rows = lists[0]
     else:
         try:
             rows = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise StudioError(
-                f"line {exc.lineno} is not valid JSON: {exc.msg} (column {exc.colno})"
-            ) from None
+            raise StudioError("line {line} is not valid JSON: {error} (column {column})", key="file_bad_json",
+                              line=exc.lineno, error=exc.msg, column=exc.colno) from None
     del text
     if not isinstance(rows, list):
-        raise StudioError("the JSON file must hold a list of rows (objects with named fields)")
+        raise StudioError("the JSON file must hold a list of rows (objects with named fields)",
+                          key="file_json_not_list")
     for start in range(0, len(rows), limits.chunk_rows):
         chunk = rows[start : start + limits.chunk_rows]
         bad = next((i for i, r in enumerate(chunk) if not isinstance(r, dict)), None)
         if bad is not None:
-            raise StudioError(f"row {start + bad + 1} of the JSON list is not an object with named fields")
+            raise StudioError("row {row} of the JSON list is not an object with named fields",
+                              key="file_json_row_not_object", row=start + bad + 1)
         yield _frame(chunk)
 
 
@@ -247,7 +253,8 @@ def _parquet(path: Path, limits: ReadLimits) -> Iterator[pd.DataFrame]:
         for batch in parquet.iter_batches(batch_size=limits.chunk_rows):
             yield _stringify(batch.to_pandas())
     except (pa.ArrowException, OSError) as exc:
-        raise StudioError(f"the Parquet file cannot be read: {exc}") from None
+        raise StudioError("the Parquet file cannot be read: {error}", key="file_parquet_unreadable",
+                          error=exc) from None
 
 
 def _frame(records: list[dict]) -> pd.DataFrame:

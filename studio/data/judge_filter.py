@@ -109,8 +109,9 @@ class JudgeRowFilter:
             return []
         first = self.judge.judge_many(items[:1])
         if first[0].verdict is None and not first[0].answer:  # no answer at all (an unreadable one is kept)
-            raise StudioError(f"the judge could not answer ({first[0].error}): check the judge model, the "
-                              "base URL and the API key; no data set was saved")
+            raise StudioError("the judge could not answer ({error}): check the judge model, the base URL and "
+                              "the API key; no data set was saved", key="judge_no_answer",
+                              error=first[0].error)
         return first + self.judge.judge_many(items[1:], progress=self._report)
 
     def _report(self, done: int, total: int) -> None:
@@ -170,10 +171,13 @@ def _reload_source(version: DatasetVersion, settings: Settings, progress: Progre
         loaded = load_source(spec, version.mapping or None, db_dir=version.databases_dir, settings=settings,
                              progress=progress)
     except StudioError as exc:
-        raise StudioError(f"cannot read the source of {version.id} ({spec.label()}) again: {exc}") from None
+        raise StudioError("cannot read the source of {version} ({source}) again: {error}",
+                          key="judge_source_unreadable", version=version.id, source=spec.label(),
+                          error=exc) from None
     if loaded.fingerprint != version.source.get("fingerprint"):
-        raise StudioError(f"the source of {version.id} ({spec.label()}) has changed since the version was "
-                          "prepared: load it again in the Data tab, save a new version and filter that one")
+        raise StudioError("the source of {version} ({source}) has changed since the version was prepared: "
+                          "load it again in the Data tab, save a new version and filter that one",
+                          key="judge_source_changed", version=version.id, source=spec.label())
     return loaded
 
 

@@ -50,15 +50,17 @@ class PrepareOptions:
 
     def check(self) -> None:
         if not 0 < self.fraction <= 1:
-            raise StudioError(f"the fraction must be in (0, 1], not {self.fraction}")
+            raise StudioError("the fraction must be in (0, 1], not {fraction}", key="prep_bad_fraction",
+                              fraction=self.fraction)
         if self.eval_fraction is not None and not 0 < self.eval_fraction < 1:
-            raise StudioError(f"the random evaluation share must be in (0, 1), not {self.eval_fraction}")
+            raise StudioError("the random evaluation share must be in (0, 1), not {share}",
+                              key="prep_bad_eval_share", share=self.eval_fraction)
         if self.eval_fraction is None and not self.holdout_db_ids:
-            raise StudioError("choose held-out databases or a random evaluation share")
+            raise StudioError("choose held-out databases or a random evaluation share", key="prep_no_split")
         try:
             PromptTemplate(self.prompt_template)
         except ValueError as exc:
-            raise StudioError(str(exc)) from None
+            raise StudioError("{error}", key="prep_bad_template", error=exc) from None
 
     @property
     def split(self) -> str:
@@ -80,11 +82,13 @@ def split_rows(frame: pd.DataFrame, options: PrepareOptions) -> tuple[pd.DataFra
     if not held.any():
         present = ", ".join(sorted(frame["db_id"].unique())[:10])
         raise StudioError(
-            f"held-out database(s) {', '.join(options.holdout_db_ids)} not in the data "
-            f"(databases: {present}); choose another or a random split"
+            "held-out database(s) {held} not in the data (databases: {present}); "
+            "choose another or a random split",
+            key="prep_holdout_absent", held=", ".join(options.holdout_db_ids), present=present,
         )
     if held.all():
-        raise StudioError("every row belongs to the held-out database(s): nothing is left to train on")
+        raise StudioError("every row belongs to the held-out database(s): nothing is left to train on",
+                          key="prep_all_held_out")
     return frame[~held], frame[held]
 
 
@@ -169,7 +173,8 @@ def prepare_dataset(
         counts["judge_filter"] = {"train_dropped": getattr(judge, "dropped", int((~verdicts).sum()))}
         train = train[verdicts]
     if train.empty or evaluation.empty:
-        raise StudioError(f"the filters left {len(train)} training and {len(evaluation)} evaluation rows")
+        raise StudioError("the filters left {train} training and {eval} evaluation rows",
+                          key="prep_filtered_out", train=len(train), eval=len(evaluation))
 
     train = with_ids(take_fraction(train, options.fraction, options.seed))
     evaluation = with_ids(evaluation)

@@ -39,7 +39,8 @@ class SourceSpec:
         if text.startswith("hub:"):
             parts = text[4:].split(":")
             if not parts[0] or len(parts) > 3:
-                raise StudioError(f"a Hub source is hub:ID[:config[:split]], not '{text}'")
+                raise StudioError("a Hub source is hub:ID[:config[:split]], not '{text}'",
+                                  key="source_bad_hub", text=text)
             return cls("hub", parts[0], *(p or None for p in parts[1:]))
         return cls("file", text)
 
@@ -113,7 +114,7 @@ def load_source(
         databases = {}
     if db_dir is not None:
         if not Path(db_dir).is_dir():
-            raise StudioError(f"database folder not found: {db_dir}")
+            raise StudioError("database folder not found: {folder}", key="source_no_db_folder", folder=db_dir)
         databases = {**databases, **find_databases(Path(db_dir))}
     return LoadedData(frame, report, spec, databases, database_fingerprints=fingerprints)
 
@@ -143,10 +144,12 @@ def load_hub(
             cache_dir=str(cache_dir) if cache_dir else None,
         )
     except Exception as exc:  # noqa: BLE001 - datasets raises many types; all mean "cannot load it"
-        raise StudioError(
-            f"cannot load the Hugging Face data set {dataset_id}"
-            f"{f' ({config})' if config else ''}: {_first_line(exc)}"
-        ) from None
+        if config:
+            raise StudioError("cannot load the Hugging Face data set {dataset} ({config}): {error}",
+                              key="source_hub_config_failed", dataset=dataset_id, config=config,
+                              error=_first_line(exc)) from None
+        raise StudioError("cannot load the Hugging Face data set {dataset}: {error}", key="source_hub_failed",
+                          dataset=dataset_id, error=_first_line(exc)) from None
     parts = [loaded] if split else [loaded[name] for name in loaded]
     return pd.concat([part.to_pandas() for part in parts], ignore_index=True)
 

@@ -26,9 +26,8 @@ def load_tokenizer(path: str | Path):
     try:
         return AutoTokenizer.from_pretrained(str(path))
     except Exception as exc:  # noqa: BLE001 - transformers raises OSError, ValueError, …
-        raise StudioError(
-            f"cannot load a tokenizer from {path}: {str(exc).splitlines()[0] if str(exc) else exc}"
-        ) from None
+        raise StudioError("cannot load a tokenizer from {path}: {error}", key="tokenizer_unloadable",
+                          path=path, error=str(exc).splitlines()[0] if str(exc) else exc) from None
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,8 @@ def token_stats(
     if isinstance(tokenizer, (str, Path)):
         tokenizer = load_tokenizer(tokenizer)
     if block_size <= 0:
-        raise StudioError(f"the block size must be positive, not {block_size}")
+        raise StudioError("the block size must be positive, not {block}", key="tokens_bad_block_size",
+                          block=block_size)
     prompt = PromptTemplate(template)
     prompts = [prompt.render(c, q) for c, q in zip(frame["context"], frame["question"])]
     answers = list(frame["answer"])

@@ -88,12 +88,12 @@ def resolve_mapping(
     explicit = {k.strip(): v.strip() for k, v in (mapping or {}).items()}
     unknown = [k for k in explicit if k not in COLUMNS]
     if unknown:
-        raise StudioError(f"cannot map unknown column(s) {', '.join(unknown)}: map onto {', '.join(COLUMNS)}")
+        raise StudioError("cannot map unknown column(s) {unknown}: map onto {known}", key="data_map_unknown",
+                          unknown=", ".join(unknown), known=", ".join(COLUMNS))
     absent = [v for v in explicit.values() if v not in found]
     if absent:
-        raise StudioError(
-            f"mapped column(s) not in the data: {', '.join(absent)} (found: {', '.join(found)})"
-        )
+        raise StudioError("mapped column(s) not in the data: {absent} (found: {found})",
+                          key="data_map_absent", absent=", ".join(absent), found=", ".join(found))
     resolved, notes = dict(explicit), []
     by_lower = {name.strip().lower(): name for name in found}
     for ours in COLUMNS:
@@ -107,10 +107,13 @@ def resolve_mapping(
                 notes.append(Note("alias", {"column": matches[0], "ours": ours}))
     missing = [c for c in REQUIRED if c not in resolved]
     if missing:
-        raise StudioError(
-            f"missing required column(s): {', '.join(missing)} (found: {', '.join(found) or 'none'}); "
-            f"rename them or map them, e.g. {missing[0]}=<your column>"
-        )
+        if not found:
+            raise StudioError("missing required column(s): {missing} (found: none); "
+                              "rename them or map them, e.g. {first}=<your column>", key="data_no_columns",
+                              missing=", ".join(missing), first=missing[0])
+        raise StudioError("missing required column(s): {missing} (found: {found}); "
+                          "rename them or map them, e.g. {first}=<your column>", key="data_missing_columns",
+                          missing=", ".join(missing), found=", ".join(found), first=missing[0])
     return resolved, notes
 
 
@@ -178,12 +181,11 @@ class RowCleaner:
     def finish(self) -> None:
         if self.report.total == 0:
             if self.mapping is None:
-                raise StudioError("the file holds no rows")
-            raise StudioError("the file has a header but no data rows")
+                raise StudioError("the file holds no rows", key="data_no_rows")
+            raise StudioError("the file has a header but no data rows", key="data_header_only")
         if self.report.rows == 0:
-            raise StudioError(
-                f"no usable rows: all {self.report.total} were dropped ({_reasons(self.report)})"
-            )
+            raise StudioError("no usable rows: all {total} were dropped ({reasons})", key="data_all_dropped",
+                              total=self.report.total, reasons=_reasons(self.report))
 
 
 def _reasons(report: ValidationReport) -> str:

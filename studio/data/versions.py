@@ -113,7 +113,8 @@ def get_version(version_id: str, settings: Settings | None = None) -> DatasetVer
     settings = settings or load_settings()
     rows = _select(settings, "WHERE id = ?", (version_id,))
     if not rows:
-        raise StudioError(f"no prepared data set '{version_id}' (see: python -m studio data list)")
+        raise StudioError("no prepared data set '{version}' (see: python -m studio data list)",
+                          key="version_unknown", version=version_id)
     return rows[0]
 
 

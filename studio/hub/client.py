@@ -53,7 +53,8 @@ class HubSession:
         if "/" not in repo_id:
             repo_id = f"{self.user}/{repo_id}"
         if not REPO_ID.match(repo_id):
-            raise StudioError(f"{repo!r} is not a valid repo name: use owner/name with letters, digits, - _ .")
+            raise StudioError("{repo!r} is not a valid repo name: use owner/name with letters, digits, - _ .",
+                              key="hub_bad_repo_name", repo=repo)
         return repo_id
 
     def check_owner(self, repo_id: str) -> None:
@@ -61,8 +62,9 @@ class HubSession:
         namespace, name = repo_id.split("/")
         if namespace not in (self.user, *self.orgs):
             raise StudioError(
-                f"{repo_id} belongs to {namespace!r}, and your token is {self.user!r}'s: "
-                f"choose a name in your own namespace, e.g. {self.user}/{name}")
+                "{repo} belongs to {namespace!r}, and your token is {user!r}'s: "
+                "choose a name in your own namespace, e.g. {user}/{name}",
+                key="hub_not_your_namespace", repo=repo_id, namespace=namespace, user=self.user, name=name)
 
     def repo_url(self, repo_id: str, repo_type: str = "model") -> str:
         prefix = "" if repo_type == "model" else f"{repo_type}s/"
@@ -76,7 +78,8 @@ def connect(settings: Settings | None = None, token: Secret | None = None) -> Hu
     settings = settings or load_settings()
     token = token or settings.hf_token
     if not token:
-        raise StudioError(f"no Hugging Face token: set HF_TOKEN to a token with write access ({TOKENS_PAGE})")
+        raise StudioError("no Hugging Face token: set HF_TOKEN to a token with write access ({page})",
+                          key="hub_no_token", page=TOKENS_PAGE)
     api = HfApi(endpoint=settings.hub_endpoint, token=token.reveal(), library_name="text2sql-lora-studio")
     with hub_errors("checking the Hugging Face token", settings.hub_endpoint):
         me = api.whoami()
@@ -153,28 +156,40 @@ def hub_errors(action: str, endpoint: str, repo_id: str | None = None) -> Iterat
     except StudioError:
         raise
     except OfflineModeIsEnabled:
-        raise StudioError(f"{action} failed: HF_HUB_OFFLINE=1 is set, so the Hub may not be contacted") from None
+        raise StudioError("{action} failed: HF_HUB_OFFLINE=1 is set, so the Hub may not be contacted",
+                          key="hub_offline_mode", action=action) from None
     except RepositoryNotFoundError:
-        raise StudioError(f"{action} failed: {repo_id or 'the repo'} was not found, or your token cannot see "
-                          "it") from None
+        if not repo_id:
+            raise StudioError("{action} failed: the repo was not found, or your token cannot see it",
+                              key="hub_repo_not_found_unnamed", action=action) from None
+        raise StudioError("{action} failed: {repo} was not found, or your token cannot see it",
+                          key="hub_repo_not_found", action=action, repo=repo_id) from None
     except HfHubHTTPError as exc:
-        raise StudioError(f"{action} failed: {_explain(exc, repo_id)}") from None
+        raise StudioError("{action} failed: {reason}", key="hub_http_error", action=action,
+                          reason=_explain(exc, repo_id)) from None
     except LocalEntryNotFoundError:
-        raise StudioError(f"{action} failed: it is not cached here and the Hub at {endpoint} cannot be "
-                          "reached") from None
+        raise StudioError("{action} failed: it is not cached here and the Hub at {endpoint} cannot be "
+                          "reached", key="hub_not_cached", action=action, endpoint=endpoint) from None
     except (TransportError, ConnectionError, TimeoutError) as exc:
-        raise StudioError(f"{action} failed: the Hub at {endpoint} cannot be reached ({exc}); "
-                          "check the network and retry") from None
+        raise StudioError("{action} failed: the Hub at {endpoint} cannot be reached ({error}); "
+                          "check the network and retry", key="hub_unreachable", action=action,
+                          endpoint=endpoint, error=exc) from None
 
 
-def _explain(exc, repo_id: str | None) -> str:
+def _explain(exc, repo_id: str | None) -> StudioError:
+    """Why the Hub said no: the end of a message, as a StudioError so that the UI translates it with it."""
     status = exc.response.status_code if exc.response is not None else None
     server = (exc.server_message or "").strip().rstrip(".")
     if status == 401:
-        return f"the Hub rejected the token (401): it is invalid or expired; create one at {TOKENS_PAGE}"
+        return StudioError("the Hub rejected the token (401): it is invalid or expired; create one at {page}",
+                           key="hub_token_rejected", page=TOKENS_PAGE)
     if status == 403:
-        return (f"the token may not write to {repo_id or 'this repo'} (403: {server or 'forbidden'}); "
-                f"use a token with write access ({TOKENS_PAGE}) in a namespace you own")
+        return StudioError("the token may not write to {repo} (403: {server}); "
+                           "use a token with write access ({page}) in a namespace you own",
+                           key="hub_forbidden", repo=repo_id or "this repo", server=server or "forbidden",
+                           page=TOKENS_PAGE)
     if status == 402:
-        return f"the Hub asks for payment (402: {server}); choose free hardware or add billing"
-    return f"the Hub answered {status}: {server or exc}"
+        return StudioError("the Hub asks for payment (402: {server}); choose free hardware or add billing",
+                           key="hub_payment_required", server=server)
+    return StudioError("the Hub answered {status}: {server}", key="hub_http_status", status=status,
+                       server=server or exc)

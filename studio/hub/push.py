@@ -166,17 +166,20 @@ def _refuse_foreign_repo(session: HubSession, repo_id: str, settings: Settings) 
         card = api.hf_hub_download(repo_id, "README.md", revision=info.sha,
                                    cache_dir=settings.home / "cache" / "hub") if "README.md" in files else None
     if files and (card is None or STUDIO_NAME not in Path(card).read_text(encoding="utf-8", errors="replace")):
-        raise StudioError(f"the name {repo_id} is taken: that repo exists and was not pushed from the studio, "
-                          "so a push would replace its files; choose another name")
+        raise StudioError("the name {repo} is taken: that repo exists and was not pushed from the studio, "
+                          "so a push would replace its files; choose another name", key="push_name_taken",
+                          repo=repo_id)
 
 
 def _check_folder(source: PushSource) -> None:
     folder = source.folder
     if source.is_model:
         if not (folder / "config.json").is_file():
-            raise StudioError(f"{folder} holds no model (config.json is missing)")
+            raise StudioError("{folder} holds no model (config.json is missing)", key="push_no_model",
+                              folder=folder)
     elif not all((folder / name).is_file() for name in ADAPTER_FILES):
-        raise StudioError(f"{folder} holds no LoRA adapter: it needs {' and '.join(ADAPTER_FILES)}")
+        raise StudioError("{folder} holds no LoRA adapter: it needs {files}", key="push_no_adapter",
+                          folder=folder, files=" and ".join(ADAPTER_FILES))
 
 
 def _adapter_files(source: PushSource) -> dict[str, Content]:

@@ -73,9 +73,11 @@ def results_repo(settings: Settings) -> str:
     """The configured repo (owner/name), or a StudioError saying how to configure it."""
     repo = settings.results_repo
     if not repo:
-        raise StudioError("no results repo: set STUDIO_RESULTS_REPO to a Hub data set repo, owner/name")
+        raise StudioError("no results repo: set STUDIO_RESULTS_REPO to a Hub data set repo, owner/name",
+                          key="results_no_repo")
     if not REPO_ID.match(repo):
-        raise StudioError(f"STUDIO_RESULTS_REPO must be a Hub data set repo as owner/name, not {repo!r}")
+        raise StudioError("STUDIO_RESULTS_REPO must be a Hub data set repo as owner/name, not {repo!r}",
+                          key="results_bad_repo", repo=repo)
     return repo
 
 

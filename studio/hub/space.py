@@ -37,7 +37,8 @@ def space_files(root: Path = REPO_ROOT) -> dict[str, Path]:
     for entry in PROJECT_PATHS:
         path = root / entry
         if not path.exists():
-            raise StudioError(f"{path} is missing: deploy from a complete checkout of the project")
+            raise StudioError("{path} is missing: deploy from a complete checkout of the project",
+                              key="deploy_file_missing", path=path)
         candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for file in candidates:
             relative = file.relative_to(root)

@@ -37,7 +37,8 @@ def resolve_training_data(ref: str, settings: Settings) -> TrainingData:
     """A data set version id/name or a folder with train.csv, checked: a `text` column, at least one row."""
     ref = (ref or "").strip()
     if not ref:
-        raise StudioError("no training data given: choose a prepared data set or a folder with train.csv")
+        raise StudioError("no training data given: choose a prepared data set or a folder with train.csv",
+                          key="train_data_none")
     folder = Path(ref).expanduser()
     version = None
     if not folder.is_dir():
@@ -50,8 +51,8 @@ def _registered_version(ref: str, settings: Settings) -> tuple[str, Path]:
     for version_id, name, folder in _versions(settings):
         if ref in (version_id, name):
             return version_id, folder
-    raise StudioError(f"no data set {ref!r}: give a prepared version (python -m studio data list) "
-                      "or a folder holding train.csv with a `text` column")
+    raise StudioError("no data set {ref!r}: give a prepared version (python -m studio data list) "
+                      "or a folder holding train.csv with a `text` column", key="train_data_unknown", ref=ref)
 
 
 def _versions(settings: Settings) -> list[tuple[str, str, Path]]:
@@ -75,20 +76,27 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
             header = next(reader, [])
             return header, list(reader)
     except FileNotFoundError:
-        raise StudioError(f"{path.parent} holds no train.csv") from None
+        raise StudioError("{folder} holds no train.csv", key="train_data_no_csv",
+                          folder=path.parent) from None
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise StudioError(f"{path} is not a readable UTF-8 CSV file: {exc}") from None
+        raise StudioError("{path} is not a readable UTF-8 CSV file: {error}", key="train_data_unreadable",
+                          path=path, error=exc) from None
 
 
 def _count_rows(path: Path) -> int:
     header, rows = _read_rows(path)
     if TEXT_COLUMN not in header:
-        raise StudioError(f"{path} has no `{TEXT_COLUMN}` column (it has: {', '.join(header) or 'nothing'}); "
-                          "AutoTrain trains on a `text` column holding prompt + SQL")
+        if not header:
+            raise StudioError("{path} has no `{column}` column (it has: nothing); "
+                              "AutoTrain trains on a `text` column holding prompt + SQL",
+                              key="train_data_no_columns", path=path, column=TEXT_COLUMN)
+        raise StudioError("{path} has no `{column}` column (it has: {columns}); "
+                          "AutoTrain trains on a `text` column holding prompt + SQL",
+                          key="train_data_no_text", path=path, column=TEXT_COLUMN, columns=", ".join(header))
     column = header.index(TEXT_COLUMN)
     filled = sum(1 for row in rows if len(row) > column and row[column].strip())
     if filled == 0:
-        raise StudioError(f"{path} has no rows with text to train on")
+        raise StudioError("{path} has no rows with text to train on", key="train_data_empty", path=path)
     return filled
 
 

@@ -51,10 +51,12 @@ def autotrain_env(settings: Settings | None = None) -> AutoTrainEnv:
 @functools.lru_cache(maxsize=4)
 def _probe(python: str) -> AutoTrainEnv:
     if not Path(python).exists():
-        raise StudioError(f"the AutoTrain environment ({python}) is missing; run `make envs`")
+        raise StudioError("the AutoTrain environment ({python}) is missing; run `make envs`",
+                          key="autotrain_env_missing", python=python)
     done = subprocess.run([python, str(PROBE)], capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise StudioError(f"the AutoTrain environment ({python}) does not work: {last}")
+        raise StudioError("the AutoTrain environment ({python}) does not work: {error}",
+                          key="autotrain_env_broken", python=python, error=last)
     found = json.loads(done.stdout.strip().splitlines()[-1])
     return AutoTrainEnv(python=Path(python), software=found["software"], hardware=found["hardware"])

@@ -172,7 +172,7 @@ def get_job(db: sqlite3.Connection, settings: Settings, ref: int | str) -> Job:
     else:
         row = db.execute("SELECT * FROM jobs WHERE name = ?", (text,)).fetchone()
     if row is None:
-        raise StudioError(f"no job {text!r}: see python -m studio train list")
+        raise StudioError("no job {job!r}: see python -m studio train list", key="job_unknown", job=text)
     return _job(row, settings)
 
 

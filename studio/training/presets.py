@@ -63,7 +63,8 @@ def find_preset(ref: str | Path) -> Path:
     for candidate in (path, PRESETS_DIR / str(ref), PRESETS_DIR / f"{ref}.yml"):
         if candidate.is_file():
             return candidate
-    raise StudioError(f"no config file {str(ref)!r}: give a YAML path or one of {', '.join(list_presets())}")
+    raise StudioError("no config file {ref!r}: give a YAML path or one of {known}", key="preset_unknown",
+                      ref=str(ref), known=", ".join(list_presets()))
 
 
 def read_document(path: Path) -> dict[str, Any]:

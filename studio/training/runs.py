@@ -142,7 +142,8 @@ def get_run(ref: str | int, settings: Settings | None = None) -> Run:
     """A run by name or id."""
     run = find_run(ref, settings)
     if run is None:
-        raise StudioError(f"no run {str(ref).strip()!r}: see python -m studio runs list")
+        raise StudioError("no run {ref!r}: see python -m studio runs list", key="run_unknown",
+                          ref=str(ref).strip())
     return run
 
 
@@ -169,8 +170,12 @@ def run_weights(run: Run, settings: Settings | None = None) -> Path:
     if _holds_weights(run.adapter_path, run.merged):
         return run.adapter_path
     if run.hub_repo is None:
-        raise StudioError(f"{_not_here(run)}, and the run was never pushed to the Hub, so it cannot be loaded "
-                          "here" + (": push it from the machine that trained it" if run.imported else ""))
+        if run.imported:
+            raise StudioError("{missing}, and the run was never pushed to the Hub, so it cannot be loaded "
+                              "here: push it from the machine that trained it", key="run_imported_not_pushed",
+                              missing=_not_here(run))
+        raise StudioError("{missing}, and the run was never pushed to the Hub, so it cannot be loaded here",
+                          key="run_not_pushed", missing=_not_here(run))
     return _pushed_weights(run, settings or load_settings())
 
 
@@ -192,8 +197,9 @@ def run_base_model(run: Run, adapter: Path) -> str:
     named = adapter_base_model(adapter)
     if named and not is_missing_folder(named):
         return named
-    raise StudioError(f"run {run.name} was trained on the model folder {run.base_model}, which is not on "
-                      "this machine, and its adapter names no base model that is: put a copy of that model there")
+    raise StudioError("run {run} was trained on the model folder {model}, which is not on this machine, and "
+                      "its adapter names no base model that is: put a copy of that model there",
+                      key="run_base_model_absent", run=run.name, model=run.base_model)
 
 
 def _pushed_weights(run: Run, settings: Settings) -> Path:
@@ -205,10 +211,15 @@ def _pushed_weights(run: Run, settings: Settings) -> Path:
         # run's weights, and Evaluate remembers answers by run name.
         folder = download_repo(run.hub_repo, settings, revision=run.hub_commit)
     except StudioError as exc:
-        raise StudioError(f"{_not_here(run)}; loading its Hub copy {where} failed: {exc}") from None
+        raise StudioError("{missing}; loading its Hub copy {where} failed: {error}",
+                          key="run_hub_copy_failed", missing=_not_here(run), where=where, error=exc) from None
     if not _holds_weights(folder, run.merged):
-        kind = "a model" if run.merged else "a LoRA adapter (it was pushed as the merged model?)"
-        raise StudioError(f"{_not_here(run)}, and its Hub copy {where} holds no {kind}")
+        if run.merged:
+            raise StudioError("{missing}, and its Hub copy {where} holds no model",
+                              key="run_hub_copy_no_model", missing=_not_here(run), where=where)
+        raise StudioError("{missing}, and its Hub copy {where} holds no LoRA adapter (was it pushed as the "
+                          "merged model?)", key="run_hub_copy_no_adapter", missing=_not_here(run),
+                          where=where)
     return folder
 
 
@@ -216,9 +227,17 @@ def _holds_weights(folder: Path, merged: bool) -> bool:
     return (folder / ("config.json" if merged else "adapter_config.json")).is_file()
 
 
-def _not_here(run: Run) -> str:
-    what = "model" if run.merged else "adapter"
+def _not_here(run: Run) -> StudioError:
+    """Why the run's own folder cannot be loaded: the start of a message, as a StudioError so that the UI
+    translates it with the message."""
     if run.imported:
-        return (f"run {run.name} was imported from another machine: its {what} ({run.adapter_path}) is not on "
-                "this machine")
-    return f"run {run.name}: its {what} folder {run.adapter_path} is missing or holds no {what}"
+        if run.merged:
+            return StudioError("run {run} was imported from another machine: its model ({path}) is not on "
+                               "this machine", key="run_imported_model", run=run.name, path=run.adapter_path)
+        return StudioError("run {run} was imported from another machine: its adapter ({path}) is not on this "
+                           "machine", key="run_imported_adapter", run=run.name, path=run.adapter_path)
+    if run.merged:
+        return StudioError("run {run}: its model folder {path} is missing or holds no model",
+                           key="run_model_missing", run=run.name, path=run.adapter_path)
+    return StudioError("run {run}: its adapter folder {path} is missing or holds no adapter",
+                       key="run_adapter_missing", run=run.name, path=run.adapter_path)

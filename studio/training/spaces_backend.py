@@ -100,8 +100,9 @@ def base_model_id(config: TrainingConfig) -> str:
     """The base model as a Hub id: a Space cannot read a folder on this machine."""
     ref = portable_model_ref(config.base_model)
     if Path(ref).expanduser().exists() or not HUB_ID.match(ref):
-        raise StudioError(f"backend {config.backend} trains on a Hugging Face Space, which cannot load "
-                          f"{config.base_model!r}: give a Hub id (owner/name) or a built-in model")
+        raise StudioError("backend {backend} trains on a Hugging Face Space, which cannot load {model!r}: "
+                          "give a Hub id (owner/name) or a built-in model", key="space_local_model",
+                          backend=config.backend, model=config.base_model)
     return ref
 
 
@@ -115,17 +116,17 @@ def preflight(configs: list[TrainingConfig], settings: Settings) -> None:
     if not remote:
         return
     if not settings.hf_token:
-        raise StudioError(f"backend {remote[0].backend} trains on a Hugging Face Space, which needs a token: "
-                          f"set HF_TOKEN to a token with write access ({TOKENS_PAGE}); nothing was queued or "
-                          "created")
+        raise StudioError("backend {backend} trains on a Hugging Face Space, which needs a token: set "
+                          "HF_TOKEN to a token with write access ({page}); nothing was queued or created",
+                          key="space_no_token", backend=remote[0].backend, page=TOKENS_PAGE)
     session = connect(settings)
     for config in remote:
         session.check_owner(f"{config.hub_username}/{config.project_name}")  # Space, data and model go there
         base_model_id(config)
         if config.merge_adapter:
-            raise StudioError(f"backend {config.backend}: merge_adapter would download a whole merged model "
-                              "from the Space; train the adapter, then merge it when pushing "
-                              "(python -m studio push --merged)")
+            raise StudioError("backend {backend}: merge_adapter would download a whole merged model from the "
+                              "Space; train the adapter, then merge it when pushing (python -m studio push "
+                              "--merged)", key="space_merge", backend=config.backend)
 
 
 # -- what the Space receives ---------------------------------------------------------------------------
@@ -309,8 +310,9 @@ class SpaceFollower:
         try:
             session = connect(settings)
         except StudioError as exc:
-            raise StudioError(f"cannot launch or follow the Space {job.remote.space_id} ({exc}); if it was "
-                              f"launched, it still trains and pushes to {job.remote.model_repo}") from None
+            raise StudioError("cannot launch or follow the Space {space} ({error}); if it was launched, it "
+                              "still trains and pushes to {repo}", key="space_unreachable",
+                              space=job.remote.space_id, error=exc, repo=job.remote.model_repo) from None
         note = job_note(job)
         if not job.remote.launched:
             launch(db, session, job, settings.hf_token, note)
@@ -454,7 +456,8 @@ def download_adapter(session: HubSession, job: Job, commit: str, note: Note) -> 
     shutil.rmtree(staging / ".cache", ignore_errors=True)  # huggingface_hub's download bookkeeping
     missing = [name for name in ADAPTER_FILES if not (staging / name).is_file()]
     if missing:
-        raise StudioError(f"{repo} at {commit[:12]} lacks {', '.join(missing)}")
+        raise StudioError("{repo} at {commit} lacks {files}", key="space_adapter_incomplete", repo=repo,
+                          commit=commit[:12], files=", ".join(missing))
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
 
@@ -489,9 +492,11 @@ def clean_up(settings: Settings, job_ref: str | None = None) -> dict[str, list[s
 
 def _endable(job: Job) -> Job:
     if job.remote is None:
-        raise StudioError(f"job {job.name} did not train on a Space: there is nothing to clean up on the Hub")
+        raise StudioError("job {job} did not train on a Space: there is nothing to clean up on the Hub",
+                          key="space_cleanup_local", job=job.name)
     if job.active:
-        raise StudioError(f"job {job.name} is {job.status} on its Space: cancel it before cleaning up")
+        raise StudioError("job {job} is {status} on its Space: cancel it before cleaning up",
+                          key="space_cleanup_active", job=job.name, status=job.status)
     return job
 
 

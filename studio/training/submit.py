@@ -51,7 +51,7 @@ def submit(configs: list[TrainingConfig], dataset_ref: str, settings: Settings |
     """Check every configuration, then queue one job per configuration, in order."""
     settings = settings or load_settings()
     if not configs:
-        raise StudioError("nothing to train: the configuration list is empty")
+        raise StudioError("nothing to train: the configuration list is empty", key="submit_nothing")
     data = resolve_training_data(dataset_ref, settings)
     spaces_backend.preflight(configs, settings)
     checked = [_check(config, settings) for config in configs]
@@ -122,7 +122,8 @@ def cancel(job_ref: int | str, settings: Settings | None = None) -> Job:
                                            from_status=QUEUED):
             return get_job(db, settings, job.id)
         if job.status != RUNNING:
-            raise StudioError(f"job {job.name} is {job.status}: only queued or running jobs can be cancelled")
+            raise StudioError("job {job} is {status}: only queued or running jobs can be cancelled",
+                              key="submit_not_cancellable", job=job.name, status=job.status)
         request_cancel(db, job.id)
         try:
             _stop_trainer(job, settings)
@@ -140,8 +141,9 @@ def _stop_trainer(job: Job, settings: Settings) -> None:
         try:
             spaces_backend.stop(job, settings)
         except StudioError as exc:
-            raise StudioError(f"job {job.name} is cancelled, but its Space could not be paused ({exc}); "
-                              f"pause it on the Hub: {job.remote.space_id}") from None
+            raise StudioError("job {job} is cancelled, but its Space could not be paused ({error}); "
+                              "pause it on the Hub: {space}", key="submit_space_not_paused", job=job.name,
+                              error=exc, space=job.remote.space_id) from None
     elif job.pid:
         process.stop_group(job.pid, str(job.params_path))
 

@@ -123,7 +123,8 @@ def training_lengths(train_csv: Path, model_dir: Path) -> TokenLengths:
     """The token lengths of train.csv's texts with the tokenizer in `model_dir` (a local model folder)."""
     model_dir = Path(model_dir)
     if not model_dir.is_dir():  # a Space job's Hub id: the Space downloads the model, this machine does not
-        raise StudioError(f"the base model {model_dir} is not on this machine (a Space downloads it there)")
+        raise StudioError("the base model {model} is not on this machine (a Space downloads it there)",
+                          key="tokens_model_remote", model=model_dir)
     stat = train_csv.stat()
     return _counted(str(train_csv.resolve()), stat.st_mtime_ns, stat.st_size, str(model_dir.resolve()))
 
@@ -137,10 +138,11 @@ def _counted(train_csv: str, _mtime_ns: int, _size: int, model_dir: str) -> Toke
     try:
         texts = pd.read_csv(train_csv, usecols=[TEXT_COLUMN], dtype=str, keep_default_na=False)[TEXT_COLUMN]
     except ValueError as exc:  # pandas' parser errors are ValueErrors
-        raise StudioError(f"cannot read {train_csv}: {exc}") from None
+        raise StudioError("cannot read {path}: {error}", key="tokens_csv_unreadable", path=train_csv,
+                          error=exc) from None
     texts = [text for text in texts if text.strip()]  # the rows a job trains on (data_input.write_job_data)
     if not texts:
-        raise StudioError(f"{train_csv} has no rows with text to train on")
+        raise StudioError("{path} has no rows with text to train on", key="train_data_empty", path=train_csv)
     eos = 1 if getattr(tokenizer, "eos_token", None) else 0  # AutoTrain appends it to every row
     lengths = [len(ids) for start in range(0, len(texts), BATCH_ROWS)
                for ids in tokenizer(texts[start:start + BATCH_ROWS], add_special_tokens=False)["input_ids"]]

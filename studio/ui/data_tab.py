@@ -14,7 +14,7 @@ import gradio as gr
 import pandas as pd
 
 from evaluation.judge import BOOK_MODEL
-from studio.access import require_admin
+from studio.access import SPEND_JUDGE_CREDITS, require_admin
 from studio.data import (
     BOOK_DATASET,
     COLUMNS,
@@ -37,7 +37,7 @@ from studio.models import list_model_choices, resolve_model
 from studio.settings import DEFAULT_MODEL, load_settings
 from studio.ui.choices import refresh_on_focus
 from studio.ui.errors import user_errors
-from studio.ui.i18n import say, t
+from studio.ui.i18n import error_text, say, t
 
 PREVIEW_ROWS = 20
 HISTOGRAM_BINS = 30
@@ -282,7 +282,7 @@ def preview_split(loaded, split: str, holdout: str, eval_fraction: float, fracti
         options.check()
         train, evaluation = split_rows(loaded.frame, options)
     except StudioError as exc:  # shown inline: a toast on every slider move would nag
-        return f"⚠️ {exc}"
+        return f"⚠️ {error_text(exc, request)}"
     used = len(take_fraction(train, options.fraction, options.seed))
     return say("data_split", request, train=len(train), used=used, eval=len(evaluation))
 
@@ -373,7 +373,7 @@ def estimate_judge_filter(version_id: str, model: str, url: str, key: str, reque
 def run_judge_filter(version_id: str, model: str, url: str, key: str, request: gr.Request,
                      profile: gr.OAuthProfile | None, progress=gr.Progress()):
     """Judge the version's training rows and save the rest as a new version (admins only when shared)."""
-    require_admin(request, profile, action="spend judge credits")
+    require_admin(request, profile, action=SPEND_JUDGE_CREDITS)
     version_id = _chosen_version(version_id, request)
     with _open_judge(model, url, key, request) as judge:
         version, result = filter_version(version_id, judge, progress=progress)

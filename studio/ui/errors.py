@@ -8,13 +8,14 @@ import logging
 import gradio as gr
 
 from studio.errors import StudioError
-from studio.ui.i18n import say
+from studio.ui.i18n import error_text, say
 
 log = logging.getLogger("studio.ui")
 
 
 def user_errors(handler):
-    """Wrap an event handler so a failure shows as a Gradio error toast with a clear message."""
+    """Wrap an event handler so a failure shows as a Gradio error toast with a clear message, in the language
+    of the handler's gr.Request (Korean when it takes none)."""
 
     @functools.wraps(handler)
     def wrapper(*args, **kwargs):
@@ -23,10 +24,14 @@ def user_errors(handler):
         except gr.Error:
             raise
         except StudioError as exc:
-            raise gr.Error(str(exc)) from None
+            raise gr.Error(error_text(exc, _request(args, kwargs))) from None
         except Exception as exc:  # noqa: BLE001 - logged for us, one line for the user
             log.exception("unexpected failure in %s", handler.__name__)
-            request = next((a for a in (*args, *kwargs.values()) if isinstance(a, gr.Request)), None)
-            raise gr.Error(say("unexpected", request, error=f"{type(exc).__name__}: {exc}")) from None
+            error = f"{type(exc).__name__}: {exc}"
+            raise gr.Error(say("unexpected", _request(args, kwargs), error=error)) from None
 
     return wrapper
+
+
+def _request(args: tuple, kwargs: dict) -> gr.Request | None:
+    return next((a for a in (*args, *kwargs.values()) if isinstance(a, gr.Request)), None)

@@ -12,7 +12,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from studio.access import require_admin
+from studio.access import SPEND_JUDGE_CREDITS, require_admin
 from studio.evaluate import (
     MODES,
     ROW_FILTERS,
@@ -159,7 +159,7 @@ def run_evaluations(runs, bases, dataset, upload, mode, judge_model, judge_url, 
                     hubs, request: gr.Request, profile: gr.OAuthProfile | None, progress=gr.Progress()):
     settings = load_settings()
     if (judge_model or "").strip():  # the judge spends credits: admins only on a shared deployment
-        require_admin(request, profile, action="spend judge credits")
+        require_admin(request, profile, action=SPEND_JUDGE_CREDITS)
     candidates = ([run_candidate(name, settings) for name in runs or []]
                   + [hub_candidate(repo, settings) for repo in _hub_ids(hubs)]
                   + [base_candidate(b) for b in bases or []])

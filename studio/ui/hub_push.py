@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.access import require_admin
+from studio.access import PUSH_TO_HUB, require_admin
 from studio.errors import StudioError
 from studio.hub import notify_results_changed, push_registered_run, suggest_repo_name
 from studio.settings import Secret
 from studio.ui.choices import refresh_on_focus, run_names
 from studio.ui.errors import user_errors
-from studio.ui.i18n import say, t
+from studio.ui.i18n import error_text, say, t
 
 
 def build() -> None:
@@ -47,7 +47,7 @@ def suggest_repo(run: str | None) -> str:
 @user_errors
 def push_to_hub(run: str, repo: str, private: bool, merged: bool, token: str, request: gr.Request,
                 profile: gr.OAuthProfile | None, progress=gr.Progress()) -> str:
-    require_admin(request, profile, action="push to the Hugging Face Hub")
+    require_admin(request, profile, action=PUSH_TO_HUB)
     if not (run or "").strip():
         raise gr.Error(say("lb_pick_run", request))
     progress(0.1, desc=say("hub_pushing", request, run=run))
@@ -56,7 +56,7 @@ def push_to_hub(run: str, repo: str, private: bool, merged: bool, token: str, re
         result = push_registered_run(run.strip(), (repo or "").strip() or None, private=bool(private),
                                      merged=bool(merged), token=secret)
     except StudioError as exc:
-        raise gr.Error(say("hub_failed", request, run=run, error=exc)) from None
+        raise gr.Error(say("hub_failed", request, run=run, error=error_text(exc, request))) from None
     notify_results_changed()  # the leaderboard links the repo now
     key = "hub_pushed" if result.changed else "hub_unchanged"
     return say(key, request, run=run, repo=result.repo_id, url=result.url, commit=result.commit)

@@ -3,11 +3,15 @@
 Static labels go through `gr.I18n` (the browser's language picks; Gradio's settings menu switches).
 Messages made at run time (status lines, errors) cannot be translated by the frontend, so `say()` picks
 the language from the request's Accept-Language header, Korean unless the browser prefers English.
+`error_text()` does the same for a StudioError: its message is English, and ERRORS_KO holds the Korean of
+each keyed one (tests/test_error_messages.py checks that every key has one, with the same placeholders).
 """
 
 from __future__ import annotations
 
 import gradio as gr
+
+from studio.errors import StudioError
 
 KO = {
     "title": "Text2SQL LoRA 스튜디오",
@@ -17,7 +21,7 @@ KO = {
     "playground.model": "베이스 모델",
     "playground.model_info": "내장 모델 이름, 로컬 폴더, 또는 Hub id(owner/name). 공유 배포에서 게스트는 목록의 모델만 쓸 수 있습니다.",
     "playground.adapter": "LoRA 어댑터 (선택)",
-    "playground.adapter_info": "학습한 run 이름, 어댑터 폴더, 또는 Hub id. run의 베이스 모델을 위에서 고르세요. 공유 배포에서 게스트는 목록의 run만 쓸 수 있습니다.",
+    "playground.adapter_info": "학습한 run 이름, 어댑터 폴더, 또는 Hub id. run은 위에서 고른 모델과 상관없이 학습에 쓴 베이스 모델로 답하고(병합한 run은 자체 가중치로), 어댑터 폴더와 Hub id는 위의 모델에 올립니다. 공유 배포에서 게스트는 목록의 run만 쓸 수 있습니다.",
     "playground.ddl": "DDL (CREATE TABLE 문)",
     "playground.question": "질문",
     "playground.max_new_tokens": "최대 생성 토큰 수",
@@ -198,7 +202,7 @@ EN = {
     "playground.model": "Base model",
     "playground.model_info": "a built-in name, a local folder, or a Hub id (owner/name); on a shared deployment, guests use the listed models only",
     "playground.adapter": "LoRA adapter (optional)",
-    "playground.adapter_info": "a trained run's name, an adapter folder, or a Hub id; pick the run's base model above. On a shared deployment, guests use the listed runs only",
+    "playground.adapter_info": "a trained run's name, an adapter folder, or a Hub id. A run answers on the base model it was trained on, whatever model is chosen above (a merged run on its own weights); an adapter folder or Hub id loads on the model above. On a shared deployment, guests use the listed runs only",
     "playground.ddl": "DDL (CREATE TABLE statements)",
     "playground.question": "Question",
     "playground.max_new_tokens": "Max new tokens",
@@ -437,7 +441,7 @@ MESSAGES = {
         "train_status_cancelled": "취소됨",
         "train_status_interrupted": "중단됨",
         "train_space": "Space {space} ({hardware}): {stage}",
-        "train_space_no_loss": "Space에서 학습하는 동안에는 손실 곡선이 없습니다 (AutoTrain이 로그를 돌려보내지 않음)",
+        "train_space_log_wait": "진행 상황과 손실은 Space의 로그에서 읽습니다 (15초마다). 학습이 시작되면 나타납니다.",
         "train_env_space": "학습 환경: {owner} 계정의 비공개 Hugging Face Space ({hardware}), 비용은 이 계정에 청구됩니다",
         "train_env_space_no_user": "학습 환경: 비공개 Hugging Face Space ({hardware}). Space를 실행하고 비용을 낼 계정을 hub_username에 적으세요",
         "train_env_no_token": "⚠️ HF_TOKEN이 설정되지 않았습니다: Space 작업에는 쓰기 권한이 있는 토큰이 앱의 환경 변수에 있어야 합니다",
@@ -527,7 +531,7 @@ MESSAGES = {
         "train_status_cancelled": "cancelled",
         "train_status_interrupted": "interrupted",
         "train_space": "Space {space} ({hardware}): {stage}",
-        "train_space_no_loss": "no live loss curve while it trains on a Space (AutoTrain does not send its log back)",
+        "train_space_log_wait": "progress and loss come from the Space's log (read every 15 s): they appear once training starts",
         "train_env_space": "Training on: a private Hugging Face Space ({hardware}) of {owner}, billed to that account",
         "train_env_space_no_user": "Training on: a private Hugging Face Space ({hardware}): set hub_username to the account that runs it and pays for it",
         "train_env_no_token": "⚠️ HF_TOKEN is not set: a Space job needs a token with write access in the app's environment",
@@ -552,6 +556,185 @@ MESSAGES = {
         "pg_model_not_offered": "Guests may only use the models listed here: ‘{ref}’ is not one of them. Pick one from the list, or sign in as an admin.",
         "pg_adapter_not_offered": "Guests may only use this studio's runs as adapters: ‘{ref}’ is not one of them. Pick one from the list, or sign in as an admin.",
     },
+}
+
+# The Korean of each keyed StudioError, by key; its English template stays where it is raised. The same
+# placeholders; a StudioError param is translated with the message. CLI-only modules keep English only.
+ERRORS_KO = {
+    # studio/data/files.py
+    "file_unsupported_type": "지원하지 않는 파일 형식입니다: '{suffix}'. CSV, TSV, JSON, JSONL, Parquet 중 하나를 쓰세요.",
+    "file_not_found": "파일이 없습니다: {path}",
+    "file_too_large": "파일 크기가 {size:.1f} GiB로, 한도 {limit:.1f} GiB를 넘습니다.",
+    "file_empty": "파일이 비어 있습니다.",
+    "file_not_parquet_but": "Parquet 파일이 아닙니다 ({kind} 파일로 보입니다).",
+    "file_not_parquet": "Parquet 파일이 아닙니다.",
+    "file_binary_kind": "{format} 텍스트가 아니라 바이너리 데이터입니다: {kind} 파일로 보입니다.",
+    "file_binary": "{format} 텍스트가 아니라 바이너리 데이터입니다.",
+    "file_undecodable": "UTF-8 텍스트도, 한국어 CP949/EUC-KR도 아닙니다 (읽을 수 없는 바이트 위치 {offset}). UTF-8로 저장해 다시 올리세요.",
+    "file_extra_fields": "{kind} 파일을 해석할 수 없습니다: 헤더보다 필드가 많은 행이 있습니다.",
+    "file_unparsable": "{kind} 파일을 해석할 수 없습니다: {detail}",
+    "file_bad_json": "{line}번째 줄이 올바른 JSON이 아닙니다: {error} ({column}번째 열)",
+    "file_json_not_object": "{line}번째 줄이 이름 있는 필드를 가진 JSON 객체가 아닙니다.",
+    "file_json_not_list": "JSON 파일에는 행의 목록(이름 있는 필드를 가진 객체들)이 있어야 합니다.",
+    "file_json_row_not_object": "JSON 목록의 {row}번째 행이 이름 있는 필드를 가진 객체가 아닙니다.",
+    "file_parquet_unreadable": "Parquet 파일을 읽을 수 없습니다: {error}",
+    # studio/models.py
+    "model_none": "모델을 지정하지 않았습니다. 내장 모델, 로컬 폴더 또는 Hub id를 고르세요.",
+    "model_is_adapter": "{ref}은(는) 모델이 아니라 LoRA 어댑터입니다. 어댑터로 지정하고, 베이스 모델로는 {base}을(를) 쓰세요.",
+    "model_unknown": "알 수 없는 모델입니다: {ref!r}. 내장 모델 이름({known}), 있는 로컬 폴더, 또는 Hub id(owner/name)를 지정하세요.",
+    "model_folder_invalid": "{folder}은(는) Hugging Face 모델 폴더가 아닙니다 (config.json이 없습니다).",
+    "model_no_autotrain_env": "{model}을(를) 준비할 수 없습니다: AutoTrain 환경({python})이 없습니다. `make envs`를 실행하세요.",
+    "model_conversion_failed": "{model} 변환에 실패했습니다: {error}",
+    "model_gated": "{repo}은(는) 접근 제한 저장소입니다. Hub에서 이용 약관에 동의하고 HF_TOKEN을 설정하세요.",
+    "model_repo_not_found": "Hub에서 {repo}을(를) 찾을 수 없습니다 (비공개 저장소라면 HF_TOKEN이 필요합니다).",
+    "model_offline": "{repo}이(가) 캐시에 없고 Hub에 연결할 수 없습니다 (오프라인인가요?).",
+    "model_download_failed": "{repo}을(를) 내려받지 못했습니다: {error}",
+    "adapter_none": "지정한 어댑터는 LoRA 어댑터가 아닙니다 (adapter_config.json이 없습니다).",
+    "adapter_invalid": "{ref}은(는) LoRA 어댑터가 아닙니다 (adapter_config.json이 없습니다).",
+    # studio/leaderboard.py
+    "lb_base_not_run": "베이스 모델은 run이 아니므로 {name}에는 이 작업을 할 수 없습니다 ({done}).",
+    "lb_hub_not_run": "Hub 어댑터는 이 스튜디오의 run이 아닙니다: {name}({repo}, 커밋 {commit})은(는) 여기서 평가만 했으므로 이 작업을 할 수 없습니다 ({done}).",
+    "lb_unknown_metric": "알 수 없는 점수 기준입니다: {metric!r}. {known} 중에서 고르세요.",
+    "lb_unknown_group": "{column!r}(으)로 묶을 수 없습니다. {known} 중에서 고르세요.",
+    "lb_unknown_range": "{unknown}에는 범위 필터가 없습니다. {known} 중에서 고르세요.",
+    "lb_bad_range": "범위는 8-32, 16-, -0.6 같은 형태로 적으세요: {text!r}",
+    "lb_unknown_plot": "{parameter!r}에 대한 그림은 없습니다. {known} 중에서 고르세요.",
+    "lb_compare_same": "비교할 서로 다른 두 run을 고르세요.",
+    "lb_unknown_candidate": "리더보드에 {name!r}(이)라는 run, 평가한 베이스 모델, Hub 어댑터가 없습니다.",
+    "lb_no_evaluation": "레지스트리에 {candidate!r}의 평가가 없습니다.",
+    "lb_delete_referenced": "run {run}을(를) 삭제할 수 없습니다: 다른 기록이 이 run을 참조합니다 ({error}).",
+    # studio/evaluate.py
+    "eval_bad_hub_id": "{repo!r}은(는) Hub 저장소 id가 아닙니다. owner/name 형식으로 적으세요.",
+    "eval_hub_no_base": "어댑터 {repo}에 베이스 모델(base_model_name_or_path)이 적혀 있지 않습니다.",
+    "eval_hub_no_weights": "{repo}에는 LoRA 어댑터도 모델도 없습니다.",
+    "eval_no_holdout": "데이터 세트 {version}에는 평가할 홀드아웃 행이 없습니다.",
+    "eval_file_no_rows": "{file}에 쓸 수 있는 행이 없습니다 ({dropped}행을 뺐습니다).",
+    "eval_unknown_mode": "알 수 없는 채점 방식입니다: {mode!r}. {known} 중에서 고르세요.",
+    "eval_mode_needs_judge": "{mode!r} 방식에는 판정 모델이 필요합니다.",
+    "eval_bad_limit": "평가할 행 수(limit)는 1 이상이어야 합니다.",
+    "eval_judge_config": "판정 모델 설정이 올바르지 않습니다: {error}",
+    "eval_needs_judge": "이 평가에는 판정 모델이 필요합니다. 판정 모델과 API 키를 설정하세요.",
+    # studio/hub/client.py ({action} is the Hub request in English, as its callers name it)
+    "hub_bad_repo_name": "{repo!r}은(는) 올바른 저장소 이름이 아닙니다. 영문자, 숫자, - _ .로 된 owner/name 형식을 쓰세요.",
+    "hub_not_your_namespace": "{repo}은(는) {namespace!r}의 저장소인데, 토큰은 {user!r}의 것입니다. 자신의 이름공간에 있는 이름을 고르세요 (예: {user}/{name}).",
+    "hub_no_token": "Hugging Face 토큰이 없습니다. HF_TOKEN에 쓰기 권한이 있는 토큰을 설정하세요 ({page}).",
+    "hub_offline_mode": "Hub 작업 ‘{action}’에 실패했습니다: HF_HUB_OFFLINE=1이 설정되어 있어 Hub에 연결할 수 없습니다.",
+    "hub_repo_not_found_unnamed": "Hub 작업 ‘{action}’에 실패했습니다: 저장소를 찾을 수 없거나, 토큰으로 볼 수 없는 저장소입니다.",
+    "hub_repo_not_found": "Hub 작업 ‘{action}’에 실패했습니다: {repo}을(를) 찾을 수 없거나, 토큰으로 볼 수 없는 저장소입니다.",
+    "hub_http_error": "Hub 작업 ‘{action}’에 실패했습니다: {reason}",
+    "hub_not_cached": "Hub 작업 ‘{action}’에 실패했습니다: 이 컴퓨터의 캐시에 없고 {endpoint}의 Hub에 연결할 수 없습니다.",
+    "hub_unreachable": "Hub 작업 ‘{action}’에 실패했습니다: {endpoint}의 Hub에 연결할 수 없습니다 ({error}). 네트워크를 확인하고 다시 시도하세요.",
+    "hub_token_rejected": "Hub가 토큰을 거부했습니다 (401). 토큰이 잘못되었거나 만료되었으니 {page}에서 새로 만드세요.",
+    "hub_forbidden": "이 토큰으로는 {repo}에 쓸 수 없습니다 (403: {server}). 쓰기 권한이 있는 토큰({page})으로 자신의 이름공간에 올리세요.",
+    "hub_payment_required": "Hub가 결제를 요구합니다 (402: {server}). 무료 하드웨어를 고르거나 결제 수단을 등록하세요.",
+    "hub_http_status": "Hub가 {status} 오류로 응답했습니다: {server}",
+    # studio/data/prepare.py
+    "prep_bad_fraction": "학습 데이터 사용 비율은 0보다 크고 1 이하여야 합니다: {fraction}",
+    "prep_bad_eval_share": "무작위 평가 비율은 0과 1 사이여야 합니다: {share}",
+    "prep_no_split": "평가용 데이터베이스를 고르거나 무작위 평가 비율을 정하세요.",
+    "prep_bad_template": "프롬프트 템플릿이 올바르지 않습니다: {error}",
+    "prep_holdout_absent": "평가용 데이터베이스 {held}이(가) 데이터에 없습니다 (있는 데이터베이스: {present}). 다른 데이터베이스를 고르거나 무작위로 나누세요.",
+    "prep_all_held_out": "모든 행이 평가용 데이터베이스에 속해 학습할 행이 남지 않습니다.",
+    "prep_filtered_out": "필터를 거친 뒤 학습 행이 {train}개, 평가 행이 {eval}개 남아 버전을 만들 수 없습니다.",
+    # studio/training/data_input.py
+    "train_data_none": "학습 데이터를 지정하지 않았습니다. 준비된 데이터 세트나 train.csv가 든 폴더를 고르세요.",
+    "train_data_unknown": "데이터 세트 {ref!r}이(가) 없습니다. 준비된 버전(python -m studio data list)이나 `text` 열이 있는 train.csv가 든 폴더를 지정하세요.",
+    "train_data_no_csv": "{folder}에 train.csv가 없습니다.",
+    "train_data_unreadable": "{path}은(는) 읽을 수 있는 UTF-8 CSV 파일이 아닙니다: {error}",
+    "train_data_no_columns": "{path}에 `{column}` 열이 없습니다 (열이 하나도 없습니다). AutoTrain은 프롬프트와 SQL이 든 `text` 열로 학습합니다.",
+    "train_data_no_text": "{path}에 `{column}` 열이 없습니다 (있는 열: {columns}). AutoTrain은 프롬프트와 SQL이 든 `text` 열로 학습합니다.",
+    "train_data_empty": "{path}에 학습할 텍스트가 든 행이 없습니다.",
+    # studio/data/validation.py
+    "data_map_unknown": "알 수 없는 열로는 매핑할 수 없습니다: {unknown}. {known} 열로 매핑하세요.",
+    "data_map_absent": "매핑한 열이 데이터에 없습니다: {absent} (있는 열: {found})",
+    "data_no_columns": "필수 열이 없습니다: {missing} (데이터에 열이 없습니다). 열 이름을 바꾸거나 매핑하세요 (예: {first}=<내 열 이름>).",
+    "data_missing_columns": "필수 열이 없습니다: {missing} (있는 열: {found}). 열 이름을 바꾸거나 매핑하세요 (예: {first}=<내 열 이름>).",
+    "data_no_rows": "파일에 행이 없습니다.",
+    "data_header_only": "파일에 헤더만 있고 데이터 행이 없습니다.",
+    "data_all_dropped": "쓸 수 있는 행이 없습니다: {total}행을 모두 뺐습니다 ({reasons}).",
+    # studio/training/runs.py
+    "run_unknown": "run {ref!r}이(가) 없습니다. python -m studio runs list로 목록을 확인하세요.",
+    "run_imported_not_pushed": "{missing}. 이 run은 Hub에 올린 적이 없어 여기서 불러올 수 없습니다. 학습한 컴퓨터에서 Hub에 올리세요.",
+    "run_not_pushed": "{missing}. 이 run은 Hub에 올린 적이 없어 여기서 불러올 수 없습니다.",
+    "run_base_model_absent": "run {run}은(는) 이 컴퓨터에 없는 모델 폴더 {model}로 학습했고, 어댑터에도 이 컴퓨터에 있는 베이스 모델이 적혀 있지 않습니다. 그 모델을 같은 위치에 복사해 두세요.",
+    "run_hub_copy_failed": "{missing}. Hub에 올린 사본 {where}도 불러오지 못했습니다: {error}",
+    "run_hub_copy_no_model": "{missing}. Hub에 올린 사본 {where}에도 모델이 없습니다.",
+    "run_hub_copy_no_adapter": "{missing}. Hub에 올린 사본 {where}에도 LoRA 어댑터가 없습니다 (병합한 모델로 올렸나요?).",
+    "run_imported_model": "run {run}은(는) 다른 컴퓨터에서 가져온 run이라 모델({path})이 이 컴퓨터에 없습니다",
+    "run_imported_adapter": "run {run}은(는) 다른 컴퓨터에서 가져온 run이라 어댑터({path})가 이 컴퓨터에 없습니다",
+    "run_model_missing": "run {run}: 모델 폴더 {path}이(가) 없거나 폴더에 모델이 없습니다",
+    "run_adapter_missing": "run {run}: 어댑터 폴더 {path}이(가) 없거나 폴더에 어댑터가 없습니다",
+    # studio/training/truncation.py
+    "tokens_model_remote": "베이스 모델 {model}이(가) 이 컴퓨터에 없습니다 (Space 작업은 Space에서 모델을 내려받습니다).",
+    "tokens_csv_unreadable": "{path}을(를) 읽을 수 없습니다: {error}",
+    # studio/training/submit.py
+    "submit_nothing": "학습할 것이 없습니다: 설정 목록이 비어 있습니다.",
+    "submit_not_cancellable": "작업 {job}은(는) {status} 상태라 취소할 수 없습니다. 대기 중이거나 실행 중인 작업만 취소할 수 있습니다.",
+    "submit_space_not_paused": "작업 {job}은(는) 취소했지만 Space를 일시 중지하지 못했습니다 ({error}). Hub에서 직접 일시 중지하세요: {space}",
+    # studio/hub/push.py
+    "push_name_taken": "{repo} 이름은 이미 쓰이고 있습니다: 이 스튜디오에서 올리지 않은 저장소가 있어, 올리면 그 파일을 덮어씁니다. 다른 이름을 고르세요.",
+    "push_no_model": "{folder}에 모델이 없습니다 (config.json이 없습니다).",
+    "push_no_adapter": "{folder}에 LoRA 어댑터가 없습니다: {files} 파일이 필요합니다.",
+    # studio/data/sources.py
+    "source_bad_hub": "Hub 소스는 hub:ID[:config[:split]] 형식이어야 합니다: '{text}'",
+    "source_no_db_folder": "데이터베이스 폴더가 없습니다: {folder}",
+    "source_hub_config_failed": "Hugging Face 데이터 세트 {dataset}({config})을(를) 불러올 수 없습니다: {error}",
+    "source_hub_failed": "Hugging Face 데이터 세트 {dataset}을(를) 불러올 수 없습니다: {error}",
+    # studio/data/judge_filter.py
+    "judge_no_answer": "판정 모델이 답하지 못했습니다 ({error}). 판정 모델 이름, Base URL, API 키를 확인하세요. 데이터 세트는 저장하지 않았습니다.",
+    "judge_source_unreadable": "{version}의 소스({source})를 다시 읽을 수 없습니다: {error}",
+    "judge_source_changed": "{version}의 소스({source})가 버전을 만든 뒤에 바뀌었습니다. 데이터 탭에서 다시 불러와 새 버전을 저장하고, 그 버전을 거르세요.",
+    # studio/access.py
+    "access_no_sign_in": "로그인 없이 {where}에서 스튜디오를 열 수 없습니다: 접속하는 누구나 학습을 시작하고, Hub 계정에 올리고, 판정 비용을 쓸 수 있습니다. STUDIO_AUTH=user:password(와 STUDIO_ADMINS=user)를 설정하거나, hf_oauth: true인 Space로 배포하거나, 127.0.0.1에서 여세요.",
+    "access_oauth_missing": "Hugging Face 로그인에는 {missing}이(가) 필요합니다. gradio[oauth]를 설치하세요 (requirements.in에 넣고 다시 잠그세요).",
+    "access_bad_auth": "STUDIO_AUTH는 user:password 형식이어야 합니다. 여러 개는 쉼표로 구분하세요.",
+    # studio/training/environment.py
+    "autotrain_env_missing": "AutoTrain 환경({python})이 없습니다. `make envs`를 실행하세요.",
+    "autotrain_env_broken": "AutoTrain 환경({python})이 동작하지 않습니다: {error}",
+    # studio/text2sql.py
+    "generate_no_ddl": "DDL이 비어 있습니다. 질문이 다루는 CREATE TABLE 문을 붙여 넣으세요.",
+    "generate_no_question": "질문이 비어 있습니다.",
+    # studio/hub/results.py
+    "results_no_repo": "결과 저장소가 없습니다. STUDIO_RESULTS_REPO에 Hub 데이터 세트 저장소(owner/name)를 설정하세요.",
+    "results_bad_repo": "STUDIO_RESULTS_REPO는 owner/name 형식의 Hub 데이터 세트 저장소여야 합니다: {repo!r}",
+    # studio/data/tokens.py
+    "tokenizer_unloadable": "{path}에서 토크나이저를 불러올 수 없습니다: {error}",
+    "tokens_bad_block_size": "block_size는 양수여야 합니다: {block}",
+    # studio/training/presets.py, jobs.py
+    "preset_unknown": "설정 파일 {ref!r}이(가) 없습니다. YAML 경로나 {known} 중 하나를 지정하세요.",
+    "job_unknown": "작업 {job!r}이(가) 없습니다. python -m studio train list로 목록을 확인하세요.",
+    # studio/settings.py
+    "setting_not_count": "{name}은(는) 1 이상의 정수여야 합니다: {text!r}",
+    # studio/data/versions.py
+    "version_unknown": "준비된 데이터 세트 '{version}'이(가) 없습니다 (목록: python -m studio data list).",
+    # studio/training/spaces_backend.py
+    "space_local_model": "backend {backend}는 Hugging Face Space에서 학습하므로 {model!r}을(를) 불러올 수 없습니다. Hub id(owner/name)나 내장 모델을 지정하세요.",
+    "space_no_token": "backend {backend}는 Hugging Face Space에서 학습하므로 토큰이 필요합니다. HF_TOKEN에 쓰기 권한이 있는 토큰을 설정하세요 ({page}). 아무것도 대기열에 넣거나 만들지 않았습니다.",
+    "space_merge": "backend {backend}: merge_adapter를 켜면 병합된 모델 전체를 Space에서 내려받아야 합니다. 어댑터만 학습한 뒤 올릴 때 병합하세요 (python -m studio push --merged).",
+    "space_unreachable": "Space {space}를 시작하거나 따라갈 수 없습니다 ({error}). 이미 시작됐다면 Space는 계속 학습하고 {repo}에 결과를 올립니다.",
+    "space_adapter_incomplete": "{repo}의 커밋 {commit}에 {files}이(가) 없습니다.",
+    "space_cleanup_local": "작업 {job}은(는) Space에서 학습하지 않았습니다. Hub에서 정리할 것이 없습니다.",
+    "space_cleanup_active": "작업 {job}은(는) Space에서 {status} 상태입니다. 정리하기 전에 취소하세요.",
+    # studio/access.py: what only admins may do, and the refusal
+    "action_start_training": "학습 시작",
+    "action_cancel_training": "학습 취소",
+    "action_delete_runs": "run 삭제",
+    "action_spend_judge_credits": "판정 모델 비용 사용",
+    "action_push_to_hub": "Hugging Face Hub에 올리기",
+    "admin_only_sign_in_hf": "이 공유 배포에서 ‘{action}’는 스튜디오 관리자만 할 수 있습니다. Hugging Face로 로그인하세요 (Sign in 버튼).",
+    "admin_only_sign_in": "이 공유 배포에서 ‘{action}’는 스튜디오 관리자만 할 수 있습니다. 먼저 로그인하세요.",
+    "admin_only_none": "이 공유 배포에서 ‘{action}’는 스튜디오 관리자만 할 수 있는데, 관리자가 없습니다. 운영자가 STUDIO_ADMINS를 설정해야 합니다.",
+    "admin_only_not_admin": "이 공유 배포에서 ‘{action}’는 스튜디오 관리자만 할 수 있으며, {user}은(는) 관리자가 아닙니다 (STUDIO_ADMINS).",
+    # studio/hub/space.py
+    "deploy_file_missing": "{path}이(가) 없습니다. 프로젝트 전체를 체크아웃한 곳에서 배포하세요.",
+    # studio/inference.py
+    "gen_max_new_tokens": "max_new_tokens는 1에서 4096 사이여야 합니다.",
+    "gen_batch_size": "batch_size는 1 이상이어야 합니다.",
+    "gen_draft_tokens": "draft_tokens는 0 이상이어야 합니다.",
+    "gen_no_gpu": "GPU(CUDA)를 요청했지만 이 컴퓨터에는 GPU가 없습니다.",
+    "gen_4bit_cpu": "4비트 로딩에는 CUDA GPU가 필요합니다. CPU에서는 전체 정밀도를 쓰세요.",
+    "gen_dtype": "알 수 없는 dtype {dtype!r}입니다. auto, float32, float16, bfloat16 중에서 고르세요.",
+    "model_load_failed": "{path}에서 모델을 불러올 수 없습니다: {error}",
 }
 
 I18N = gr.I18n(ko=KO, en=EN)
@@ -579,3 +762,22 @@ def language_of(request: gr.Request | None) -> str:
 def say(key: str, request: gr.Request | None = None, **values) -> str:
     """A run-time message in the request's language."""
     return MESSAGES[language_of(request)][key].format(**values)
+
+
+def error_text(exc: BaseException, request: gr.Request | None = None) -> str:
+    """A failure's message in the request's language: for a Korean browser, the Korean of a keyed
+    StudioError (its StudioError params translated too); else, or without a Korean text, the English message
+    it carries."""
+    return _korean(exc) if language_of(request) == "ko" else str(exc)
+
+
+def _korean(exc: BaseException) -> str:
+    template = ERRORS_KO.get(getattr(exc, "key", None) or "")
+    if template is None:
+        return str(exc)
+    params = {name: _korean(value) if isinstance(value, StudioError) else value
+              for name, value in exc.params.items()}
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):  # a Korean text out of step with its params: English is right
+        return str(exc)

@@ -15,7 +15,7 @@ import gradio as gr
 import pandas as pd
 
 from studio import leaderboard as lb
-from studio.access import require_admin
+from studio.access import DELETE_RUNS, START_TRAINING, require_admin
 from studio.settings import load_settings
 from studio.training import ensure_background_worker, reproduce
 from studio.ui import hub_push
@@ -186,8 +186,10 @@ def refresh_pickers():
 
 
 @user_errors
-def export_csv(*filters):
-    """The filtered rows, every column, as a CSV file to download (the filters as /leaderboard takes them)."""
+def export_csv(request: gr.Request, *filters):
+    """The filtered rows, every column, as a CSV file to download (the filters as /leaderboard takes them).
+    The request (an error's language) comes first: Gradio places it by position, which *filters would
+    swallow."""
     rows = lb.leaderboard(_query(*filters))
     path = load_settings().home / "cache" / "exports" / f"leaderboard-{time.strftime('%Y%m%d-%H%M%S')}.csv"
     return gr.File(str(lb.export_csv(rows, path)), visible=True)
@@ -229,7 +231,7 @@ def compare_runs(first: str, second: str, request: gr.Request):
 @user_errors
 def reproduce_run(name: str, request: gr.Request, profile: gr.OAuthProfile | None):
     """Queue the run's exact configuration on its data set again (what `train --from-run` does)."""
-    require_admin(request, profile, action="start training")
+    require_admin(request, profile, action=START_TRAINING)
     if not name:
         raise gr.Error(say("lb_pick_run", request))
     _require_local_run(name, request)
@@ -242,7 +244,7 @@ def reproduce_run(name: str, request: gr.Request, profile: gr.OAuthProfile | Non
 @user_errors
 def delete_run(name: str, confirmed: bool, request: gr.Request, profile: gr.OAuthProfile | None):
     """First click: what would go, and a request to confirm. With the box ticked: delete."""
-    require_admin(request, profile, action="delete runs")
+    require_admin(request, profile, action=DELETE_RUNS)
     if not name:
         raise gr.Error(say("lb_pick_run", request))
     _require_local_run(name, request)

@@ -13,7 +13,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from studio.access import require_admin
+from studio.access import CANCEL_TRAINING, START_TRAINING, require_admin
 from studio.errors import StudioError
 from studio.models import BUILTIN_MODELS, list_model_choices, resolve_model
 from studio.settings import load_settings
@@ -36,7 +36,7 @@ from studio.training.spaces_backend import hardware_flavor, is_space_backend
 from studio.training.truncation import MAX_CUT_SHARE, WHOLE_PERCENT, BlockSizeNote, training_lengths
 from studio.ui.choices import refresh_on_focus
 from studio.ui.errors import user_errors
-from studio.ui.i18n import say, t
+from studio.ui.i18n import error_text, say, t
 
 DEFAULT_PRESET = "cpu-lora.yml"
 BOOK_PRESET = "book-qlora-gpu.yml"
@@ -78,7 +78,8 @@ def build() -> None:
                            interactive=True, elem_id="train-grid")
             start = gr.Button(t("train.start"), variant="primary", elem_id="train-start")
             status = gr.Markdown(elem_id="train-status")
-            text, path = render_yaml(sweep.base.base_model, *(getattr(sweep.base, f) for f in FORM_FIELDS))
+            text, path = render_yaml(None, sweep.base.base_model,
+                                     *(getattr(sweep.base, f) for f in FORM_FIELDS))
             preview = gr.Code(text, language="yaml", label=t("train.yaml"), interactive=False,
                               elem_id="train-yaml")
             download = gr.DownloadButton(t("train.download"), value=path, elem_id="train-download")
@@ -176,16 +177,17 @@ def _local_line(request: gr.Request | None) -> str:
     try:
         env = autotrain_env()
     except StudioError as exc:
-        return say("train_env_missing", request, error=str(exc))
+        return say("train_env_missing", request, error=error_text(exc, request))
     versions = env.software
     return say("train_env", request, hardware=env.describe(), autotrain=versions.get("autotrain-advanced"),
                transformers=versions.get("transformers"))
 
 
 @user_errors
-def load_preset(name: str, backend: str, hub_username: str):
+def load_preset(name: str, backend: str, hub_username: str, request: gr.Request):
     """The preset's values and grid. Where to train is the user's choice more than the preset's: a preset
-    that trains locally (all shipped ones do) keeps the backend and hub_username already in the form."""
+    that trains locally (all shipped ones do) keeps the backend and hub_username already in the form.
+    The request gives an error its language."""
     sweep = load_sweep(name)
     values = {f: getattr(sweep.base, f) for f in FORM_FIELDS}
     if sweep.base.backend == LOCAL_BACKEND:
@@ -194,12 +196,14 @@ def load_preset(name: str, backend: str, hub_username: str):
 
 
 @user_errors
-def render_yaml(base_model: str, *fields):
-    """The YAML of the form's configuration, and a file to download; the problems if it is invalid."""
+def render_yaml(request: gr.Request | None, base_model: str, *fields):
+    """The YAML of the form's configuration, and a file to download; the problems if it is invalid. The
+    request (the problems' language) comes first: Gradio places it by position, which *fields would
+    swallow."""
     try:
         config = TrainingConfig.from_dict(_values(base_model, *fields))
     except StudioError as exc:
-        return "# " + str(exc).replace("; ", "\n# "), None
+        return "# " + error_text(exc, request).replace("; ", "\n# "), None
     path = load_settings().home / "cache" / "yaml" / f"{config.project_name}.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(config.to_yaml(), encoding="utf-8")
@@ -210,7 +214,7 @@ def render_yaml(base_model: str, *fields):
 def start_jobs(request: gr.Request, profile: gr.OAuthProfile | None, dataset: str, grid: str,
                base_model: str, *fields):
     # The request and profile come first: Gradio places them by position, which *fields would swallow.
-    require_admin(request, profile, action="start training")
+    require_admin(request, profile, action=START_TRAINING)
     if not (dataset or "").strip():
         raise gr.Error(say("train_no_dataset", request))
     jobs = submit(expand(_values(base_model, *fields), grid), dataset.strip())
@@ -248,7 +252,7 @@ def show_token_lengths(dataset: str, base_model: str, block_size, request: gr.Re
         data = resolve_training_data(dataset, settings)
         lengths = training_lengths(data.train_csv, resolve_model(ref, settings))
     except StudioError as exc:
-        return say("train_tokens_unavailable", request, error=str(exc))
+        return say("train_tokens_unavailable", request, error=error_text(exc, request))
     summary = say("train_tokens", request, rows=lengths.rows, p50=lengths.percentile(50),
                   p99=lengths.percentile(WHOLE_PERCENT), longest=lengths.longest)
     return f"{summary}  \n{_cut_line(lengths, block_size, request)}"
@@ -269,7 +273,7 @@ def _cut_line(lengths, block_size, request: gr.Request) -> str:
 
 @user_errors
 def cancel_job(job_name: str, request: gr.Request, profile: gr.OAuthProfile | None):
-    require_admin(request, profile, action="cancel training")
+    require_admin(request, profile, action=CANCEL_TRAINING)
     target = (job_name or "").strip() or _running_job_name()
     if not target:
         raise gr.Error(say("train_no_jobs", request))
@@ -305,7 +309,7 @@ def _progress_html(job: Job, view, request: gr.Request) -> str:
     done = p.total_steps if job.status == SUCCEEDED and p.total_steps else p.step
     parts = [say(f"train_status_{job.status}", request)]
     if job.remote is not None:
-        parts += _space_parts(job, request)
+        parts += _space_parts(job, p, request)
     if p.total_steps:
         parts.append(say("train_step", request, step=p.step, total=p.total_steps))
     if p.last_loss is not None:
@@ -322,13 +326,13 @@ def _progress_html(job: Job, view, request: gr.Request) -> str:
             f"<div>{html.escape(' · '.join(parts))}</div>{reason}</div>")
 
 
-def _space_parts(job: Job, request: gr.Request) -> list[str]:
-    """A job on a Space: its stage, and why there is no loss curve while it trains."""
+def _space_parts(job: Job, progress, request: gr.Request) -> list[str]:
+    """A job on a Space: its stage, and where its progress comes from until the Space's log shows some."""
     stage = job.remote.stage or say("train_status_queued", request)
     hardware = hardware_flavor(job.config.backend)
     parts = [say("train_space", request, space=job.remote.space_id, hardware=hardware, stage=stage)]
-    if job.status == RUNNING:
-        parts.append(say("train_space_no_loss", request))
+    if job.status == RUNNING and not progress.total_steps and progress.last_loss is None:
+        parts.append(say("train_space_log_wait", request))
     return parts
 
 
