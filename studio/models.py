@@ -68,7 +68,7 @@ def resolve_model(ref: str, settings: Settings | None = None) -> Path:
     folder = Path(ref).expanduser()
     if folder.is_dir():
         return _checked_folder(folder)
-    if HUB_ID.match(ref) and not ref.startswith((".", "/", "~")):
+    if is_hub_id(ref):
         folder = download_from_hub(ref, settings)
         if not (folder / "config.json").is_file() and (folder / "adapter_config.json").is_file():
             raise StudioError("{ref} is a LoRA adapter, not a model: give it as the adapter, on its base "
@@ -82,13 +82,18 @@ def resolve_model(ref: str, settings: Settings | None = None) -> Path:
     )
 
 
+def is_hub_id(ref: str) -> bool:
+    """Whether a reference reads as a Hub id (owner/name), not as a relative or absolute path."""
+    return bool(HUB_ID.match(ref)) and not ref.startswith((".", "/", "~"))
+
+
 def is_missing_folder(ref: str) -> bool:
     """A reference that can only name a local folder (not a built-in name, not a Hub id) that is not here:
     what a run trained on another machine's folder records."""
     ref = (ref or "").strip()
     if ref in BUILTIN_MODELS or Path(ref).expanduser().is_dir():
         return False
-    return not (HUB_ID.match(ref) and not ref.startswith((".", "/", "~")))
+    return not is_hub_id(ref)
 
 
 def _checked_folder(folder: Path) -> Path:

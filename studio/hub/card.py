@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from studio.models import BUILTIN_MODELS, COMPLETE_MARKER, HUB_ID
+from studio.models import BUILTIN_MODELS, COMPLETE_MARKER, is_hub_id
 
 TAGS = ["text2sql", "korean", "autotrain", "lora"]
 STUDIO_NAME = "Text2SQL LoRA Studio"  # every card names the studio: a repo whose card does not, it did not make
@@ -90,7 +90,7 @@ def hub_base_model(ref: str) -> str | None:
         return BUILTIN_MODELS[ref].hub_id
     if marker.is_file():
         return json.loads(marker.read_text(encoding="utf-8")).get("hub_id")
-    return ref if HUB_ID.match(ref) and not ref.startswith((".", "/", "~")) else None
+    return ref if is_hub_id(ref) else None
 
 
 def model_card(
