@@ -17,7 +17,7 @@ from studio.models import resolve_adapter, resolve_model
 from studio.prompts import PromptTemplate
 
 
-def _model_and_adapter(model: str, adapter: str | None) -> tuple[str, Path | None]:
+def _model_and_adapter(model: str, adapter: str | Path | None) -> tuple[str, Path | None]:
     """The model reference and adapter folder to load. A run, by name, loads as Evaluate loads it: its
     adapter (here, or its pushed Hub copy) on the base model it was trained on, or its own folder when it
     was merged. Any other adapter (a folder or a Hub repo id) loads on `model`."""
@@ -25,8 +25,8 @@ def _model_and_adapter(model: str, adapter: str | None) -> tuple[str, Path | Non
         return model, None
     from studio.training.runs import find_run, run_model
 
-    run = find_run(adapter)
-    return run_model(run) if run is not None else (model, resolve_adapter(adapter))
+    run = find_run(str(adapter))
+    return run_model(run) if run is not None else (model, resolve_adapter(str(adapter)))
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def ask(
                           key="generate_no_ddl")
     if not question:
         raise StudioError("the question is empty", key="generate_no_question")
-    model, adapter_folder = _model_and_adapter(model, str(adapter) if adapter else None)
+    model, adapter_folder = _model_and_adapter(model, adapter)
     prompt = template.render(ddl, question)
     started = time.perf_counter()
     generator = get_generator(resolve_model(model), LoadOptions(adapter=adapter_folder))
