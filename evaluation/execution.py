@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from evaluation.compare import compare_results
+from evaluation.paths import checked_name
 from evaluation.sandbox import Limits, QueryResult, Sandbox
 from evaluation.schema import sqlite_schema
 from evaluation.sql import SqlParseError, extract_sql, has_top_level_order_by, split_statements, transpile
@@ -70,12 +71,15 @@ class ExecutionVerdict:
 
 def find_databases(db_dir: str | Path | None, db_id: str) -> list[Path]:
     """Databases of one schema: `DIR/<db_id>.sqlite`, or every `*.sqlite` in `DIR/<db_id>/` (Spider's layout,
-    test-suite variants included) with `<db_id>.sqlite` first. Empty when there is none."""
+    test-suite variants included) with `<db_id>.sqlite` first. Empty when there is none.
+
+    A db_id that cannot be a file name (`/abs`, `../x`, see evaluation.paths) raises UnsafeName: it would
+    name a file outside DIR. Symlinks inside DIR are followed: the folder is the caller's own."""
     if db_dir is None or not str(db_id):
         return []
     root = Path(db_dir)
-    single = root / f"{db_id}.sqlite"
-    folder = root / str(db_id)
+    single = root / checked_name(str(db_id), ".sqlite")
+    folder = root / checked_name(str(db_id))
     found = sorted(folder.glob("*.sqlite")) if folder.is_dir() else []
     found.sort(key=lambda path: path.stem != str(db_id))
     if single.is_file():

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from evaluation.execution import ExecutionConfig, ExecutionMatcher, ExecutionVerdict, find_databases
 from evaluation.judge import Judge, JudgeItem, JudgeVerdict
-from evaluation.pairs import Pair
+from evaluation.pairs import Pair, PairsError
+from evaluation.paths import UnsafeName
 from evaluation.schema import schema_ddl
 from evaluation.sql import SqlParseError, extract_sql, normalize_sql
 
@@ -172,7 +173,7 @@ def plan_scoring(
     """Run the execution part and find what the judge must decide (for a cost estimate before asking it)."""
     if config.mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
-    databases = [find_databases(db_dir, pair.db_id) for pair in pairs]
+    databases = [_databases(db_dir, pair) for pair in pairs]
     executions = (
         _execute(pairs, databases, config, progress) if config.mode != "judge" else [None] * len(pairs)
     )
@@ -183,6 +184,13 @@ def plan_scoring(
     to_judge = [i for i in wanted if i not in exact]
     items = _judge_items([pairs[i] for i in to_judge], [databases[i] for i in to_judge])
     return ScoringPlan(pairs, config.mode, executions, frozenset(exact), to_judge, items)
+
+
+def _databases(db_dir: str | Path | None, pair: Pair) -> list[Path]:
+    try:
+        return find_databases(db_dir, pair.db_id)
+    except UnsafeName as error:  # a db_id such as ../../x would name a file outside the database folder
+        raise PairsError(f"pair {pair.id}: db_id {error}") from None
 
 
 def finish_scoring(

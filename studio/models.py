@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio.errors import StudioError
+from studio.names import join_inside, named_path
 from studio.settings import Settings, load_settings
 
 CONVERTER = Path(__file__).parent / "tools" / "convert_gguf.py"
@@ -104,7 +105,7 @@ def _checked_folder(folder: Path) -> Path:
 
 
 def builtin_path(model: BuiltinModel, settings: Settings) -> Path:
-    return settings.models_dir / model.name
+    return named_path(settings.models_dir, model.name, "model")
 
 
 def ensure_builtin(model: BuiltinModel, settings: Settings) -> Path:
@@ -113,7 +114,7 @@ def ensure_builtin(model: BuiltinModel, settings: Settings) -> Path:
     if _is_current(target):
         return target
     settings.models_dir.mkdir(parents=True, exist_ok=True)
-    with _file_lock(settings.models_dir / f".{model.name}.lock"):
+    with _file_lock(join_inside(settings.models_dir, f".{target.name}.lock")):
         if not _is_current(target):  # another process may have finished meanwhile
             _convert(model, target, settings)
     return target

@@ -27,6 +27,7 @@ from studio.data.sample import EVAL_DB_ID
 from studio.data.sources import LoadedData, Progress, SourceSpec, load_source
 from studio.data.versions import DatasetVersion, find_version, save_version, version_dir
 from studio.errors import StudioError
+from studio.names import check_name, join_inside
 from studio.prompts import BOOK_TEMPLATE, PromptTemplate
 from studio.settings import Settings, load_settings
 
@@ -224,6 +225,9 @@ def _write(
         "eval.jsonl": evaluation.to_json(orient="records", lines=True, force_ascii=False).encode(),
     }
     db_ids = sorted(set(train["db_id"]) | set(evaluation["db_id"]))
+    # Validation refused such rows already; checked again before anything is written, for callers that
+    # built their rows another way.
+    db_files = {db_id: check_name(db_id, "db_id", ".sqlite") for db_id in db_ids}
     ddl_only = {d: _union_ddl(pd.concat([train, evaluation]), d) for d in db_ids if d not in loaded.databases}
     recipe = {
         "options": {k: v for k, v in options.to_dict().items() if k != "name"},
@@ -254,7 +258,7 @@ def _write(
             (staging / name).write_bytes(data)
         (staging / "databases").mkdir()
         for db_id in db_ids:
-            out = staging / "databases" / f"{db_id}.sqlite"
+            out = join_inside(staging / "databases", db_files[db_id])
             if db_id in loaded.databases:
                 shutil.copyfile(loaded.databases[db_id], out)
             else:

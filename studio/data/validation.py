@@ -15,6 +15,7 @@ import pandas as pd
 
 from studio.data.files import DEFAULT_LIMITS, ReadLimits, detect_format, iter_frames, sniff
 from studio.errors import StudioError
+from studio.names import check_name
 
 REQUIRED = ("context", "question", "answer")
 OPTIONAL = ("db_id", "difficulty")
@@ -124,6 +125,7 @@ class RowCleaner:
         self.report, self.explicit, self.limits = report, mapping, limits
         self.mapping: dict[str, str] | None = None
         self._seen: set[int] = set()
+        self._names: set[str] = set()  # db_ids already checked
 
     def clean(self, chunk: pd.DataFrame) -> pd.DataFrame:
         chunk.columns = [str(c).lstrip("\ufeff").strip() for c in chunk.columns]
@@ -132,6 +134,8 @@ class RowCleaner:
         frame = pd.DataFrame(
             {ours: chunk[theirs] for ours, theirs in self.mapping.items()}, index=chunk.index
         )
+        # Indexed by the row's position in the input (0-based), so a message can name the row.
+        frame.index = pd.RangeIndex(self.report.total, self.report.total + len(frame))
         if "db_id" not in frame:
             frame["db_id"] = DEFAULT_DB_ID
         frame = frame[[c for c in COLUMNS if c in frame]].astype("string")
@@ -168,6 +172,7 @@ class RowCleaner:
         incomplete = missing.any(axis=1).to_numpy()
         counts["missing"] += int(incomplete.sum())
         frame = frame[~incomplete]
+        self._check_db_ids(frame["db_id"])
         keys = pd.util.hash_pandas_object(frame[required], index=False).tolist()
         keep = []
         for key in keys:
@@ -177,6 +182,19 @@ class RowCleaner:
         frame = frame[keep]
         self.report.rows += len(frame)
         return frame
+
+    def _check_db_ids(self, db_ids: pd.Series) -> None:
+        """A db_id names its database file (`<db_id>.sqlite`): one that cannot be a file name rejects the data
+        before anything is written, with the row it is on (dropping it would hide a broken or hostile file)."""
+        for position, db_id in db_ids.items():
+            if db_id in self._names:
+                continue
+            try:
+                check_name(db_id, "db_id")
+            except StudioError as exc:
+                raise StudioError("row {row}: {error}", key="data_row_bad_name", row=position + 1,
+                                  error=exc) from None
+            self._names.add(db_id)
 
     def finish(self) -> None:
         if self.report.total == 0:

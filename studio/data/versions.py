@@ -19,6 +19,7 @@ import pandas as pd
 
 from studio import registry
 from studio.errors import StudioError
+from studio.names import named_path
 from studio.prompts import BOOK_TEMPLATE
 from studio.settings import Settings, load_settings
 
@@ -80,7 +81,7 @@ class DatasetVersion:
 
 
 def version_dir(version_id: str, settings: Settings | None = None) -> Path:
-    return (settings or load_settings()).home / DATASETS_DIR / version_id
+    return named_path((settings or load_settings()).home / DATASETS_DIR, version_id, "version")
 
 
 def save_version(version: DatasetVersion, settings: Settings | None = None) -> None:

@@ -34,6 +34,7 @@ from studio import registry
 from studio.errors import StudioError
 from studio.hub.client import REPO_ID, Content, PushResult
 from studio.hub.mirror import pull_records, push_records
+from studio.names import join_inside, named_path, shown_name
 from studio.settings import Settings, load_settings
 
 log = logging.getLogger("studio.hub.results")
@@ -186,13 +187,13 @@ def import_results(folder: Path, settings: Settings) -> ImportReport:
 
 def _import_dataset(db, folder: Path, path: Path, settings: Settings, report: ImportReport) -> None:
     record = _load(path)
-    files = folder / "datasets" / record["id"]
-    relative = PurePosixPath(record["path"])
-    if relative.is_absolute() or ".." in relative.parts:
-        report.skipped.append(f"data set {record['id']}: its path {record['path']!r} is outside STUDIO_HOME")
+    try:  # the mirror is another machine's word: its names and paths must stay in their folders
+        files = named_path(folder / "datasets", record["id"], "version")
+        target = join_inside(settings.home, PurePosixPath(record["path"]))
+    except StudioError as exc:
+        report.skipped.append(f"data set {shown_name(record['id'])}: {exc}")
         return
     if db.execute("SELECT 1 FROM datasets WHERE id = ?", (record["id"],)).fetchone() is None:
-        target = settings.home / relative
         for file in sorted(files.rglob("*")) if files.is_dir() else []:
             if file.is_file():  # the Hub cache links files to blobs: copy the content
                 (target / file.relative_to(files)).parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from studio import registry
 from studio.errors import StudioError
+from studio.names import check_name, named_path
 from studio.settings import Settings
 from studio.training.config import TrainingConfig
 
@@ -158,8 +159,8 @@ def insert_job(db: sqlite3.Connection, settings: Settings, *, config: TrainingCo
     )
     job_id = cursor.lastrowid
     name = f"{config.project_name}-{job_id}"
-    if (jobs_dir(settings) / name).exists():  # a folder left by an older registry: never reuse it
-        name = f"{name}-{utcnow():%Y%m%d%H%M%S}"
+    if named_path(jobs_dir(settings), name, "job").exists():  # left by an older registry: never reuse it
+        name = check_name(f"{name}-{utcnow():%Y%m%d%H%M%S}", "job")
     db.execute("UPDATE jobs SET name = ? WHERE id = ?", (name, job_id))
     return get_job(db, settings, job_id)
 
