@@ -13,9 +13,11 @@ refused. This module imports no Gradio: it reads `.username` from what handlers 
 under password sign-in, a `gr.OAuthProfile` under OAuth).
 
 The Playground is open to guests, but on a shared deployment a guest's answers are capped (new tokens per
-answer, answers per minute; `playground_tokens`) so one visitor cannot keep the machine busy for everyone,
-and a guest may only pick the models and adapters the app lists (`require_offered`): a Hub id typed in
-would make the server download it.
+answer, answers per minute; `playground_tokens`) so one visitor cannot keep the machine busy for everyone.
+Every field that names a model, tokenizer, adapter, preset or data source accepts only what the app lists
+(`require_offered`): a Hub id typed in would make the server download it (admins may), and a server path
+would let the page read the server's disk (the command line takes paths; the page on a shared deployment
+takes none, from anyone). studio.guest_policy decides each endpoint's policy.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from pathlib import Path
 
 from studio.errors import StudioError
+from studio.models import is_hub_id
 from studio.settings import DEFAULT_HOST, Settings, load_settings
 
 log = logging.getLogger("studio.access")
@@ -50,6 +54,15 @@ CANCEL_TRAINING = StudioError("cancel training", key="action_cancel_training")
 DELETE_RUNS = StudioError("delete runs", key="action_delete_runs")
 SPEND_JUDGE_CREDITS = StudioError("spend judge credits", key="action_spend_judge_credits")
 PUSH_TO_HUB = StudioError("push to the Hugging Face Hub", key="action_push_to_hub")
+RUN_EVALUATIONS = StudioError("run evaluations", key="action_run_evaluations")
+SAVE_DATA = StudioError("save data set versions", key="action_save_data")
+LOAD_HUB_DATA = StudioError("load data sets from the Hugging Face Hub", key="action_load_hub_data")
+
+# What a field names, as a refusal says it.
+MODEL = StudioError("model", key="kind_model")
+ADAPTER = StudioError("adapter", key="kind_adapter")
+DATA_SET = StudioError("data set", key="kind_data_set")
+PRESET = StudioError("preset", key="kind_preset")
 
 
 class RateLimited(StudioError):
@@ -61,13 +74,17 @@ class RateLimited(StudioError):
         self.limit, self.retry_after = limit, retry_after
 
 
-class NotOffered(AccessDenied):
-    """A guest asked for a model or adapter the app does not list."""
+def not_offered(kind: StudioError, ref: str) -> AccessDenied:
+    """A guest asked for a model, adapter, preset or data set the app does not list."""
+    return AccessDenied("Guests may only use the {kind}s listed here: ‘{ref}’ is not one of them. Pick one from "
+                        "the list, or sign in as an admin.", key="guest_not_offered", kind=kind, ref=ref)
 
-    def __init__(self, kind: str, ref: str):
-        super().__init__(f"guests may only use the {kind}s this studio lists on this shared deployment, not "
-                         f"{ref!r}: pick one from the list, or sign in as an admin")
-        self.kind, self.ref = kind, ref
+
+def path_refused(kind: StudioError, ref: str) -> AccessDenied:
+    """A server path given to the page of a shared deployment: the command line takes paths, the page not."""
+    return AccessDenied("On a shared deployment the page takes no server paths (‘{ref}’ as the {kind}): pick a "
+                        "listed {kind} (admins may also give a Hub id), or use the command line on the server.",
+                        key="shared_no_paths", kind=kind, ref=ref)
 
 
 @dataclass(frozen=True)
@@ -178,6 +195,18 @@ def require_admin(*identities, action: StudioError) -> str:
     raise policy.refusal(user, action)
 
 
+LOCAL_UPLOAD_MB, SHARED_UPLOAD_MB = 200, 50
+
+
+def max_upload_bytes(policy: AccessPolicy, settings: Settings | None = None) -> int:
+    """The largest file the page accepts (Gradio's `max_file_size`; a larger upload is refused whole with a
+    413, before the app sees it): STUDIO_MAX_UPLOAD_MB, else 200 MB locally and 50 MB on a shared
+    deployment, where a guest's upload fills the server's disk for everyone."""
+    settings = settings or load_settings()
+    megabytes = settings.max_upload_mb or (SHARED_UPLOAD_MB if policy.shared else LOCAL_UPLOAD_MB)
+    return megabytes * 1024 * 1024
+
+
 def password_logins(settings: Settings | None = None) -> list[tuple[str, str]]:
     """STUDIO_AUTH as gradio's `auth=` list of (user, password)."""
     secret = (settings or load_settings()).basic_auth
@@ -242,17 +271,28 @@ def caller_address(request) -> str | None:
     return getattr(client, "host", None)
 
 
-def require_offered(ref: str | None, offered: Callable[[], Collection[str]], *identities, kind: str) -> None:
-    """On a shared deployment a guest may only use a `kind` ("model", "adapter") that `offered()` lists: any
-    other reference is resolved on the server, and a Hub id makes it download the repo (its disk, its time,
-    and a model nobody chose to host). Raises NotOffered. Locally and for admins: any reference; an empty
-    one is left to the caller. `offered` is called for guests only."""
+def require_offered(ref: str | None, offered: Callable[[], Collection[str]], *identities, kind: StudioError,
+                    hub: bool = True) -> None:
+    """Hold a field that names a `kind` (MODEL, ADAPTER, DATA_SET, PRESET) to what the app lists, on a
+    shared deployment; locally any reference passes (the person at the keyboard owns the disk). There:
+    - a reference `offered()` lists passes for everyone;
+    - a Hub id (owner/name) passes for admins where the field takes one (`hub`), since resolving it
+      downloads the repo (the server's disk and time, and a model nobody chose to host): refused for guests;
+    - anything else may name a folder or file on the server: refused for admins too (`path_refused`).
+    An empty reference is left to the caller. Call it before anything resolves the reference."""
     ref = (ref or "").strip()
-    if not ref or is_admin(*identities):
+    if not ref or not current_policy().shared or ref in set(offered()):
         return
-    if ref not in set(offered()):
-        log.warning("refused a guest's %s %r", kind, ref)
-        raise NotOffered(kind, ref)
+    admin = is_admin(*identities)
+    if admin and hub and _is_hub_id(ref):
+        return
+    log.warning("refused %s's %s %r", "an admin" if admin else "a guest", kind, ref)
+    raise path_refused(kind, ref) if admin else not_offered(kind, ref)
+
+
+def _is_hub_id(ref: str) -> bool:
+    """owner/name, and no folder of that name where the server runs (resolve_model would read it first)."""
+    return is_hub_id(ref) and not Path(ref).expanduser().exists()
 
 
 def playground_tokens(requested: int, request, *identities, settings: Settings | None = None) -> int:

@@ -13,7 +13,8 @@ caller meets the same rule as the page:
 |                | and capped work (the Playground: tokens per answer, answers per minute)                     |
 | `admin-only`   | refused with AccessDenied: it trains, writes shared state, downloads, pushes or spends       |
 
-Anonymous callers get nothing (sign-in is required before any endpoint). A local folder or a server path as a
+A visitor who has not signed in is a guest too (on a Space, Hugging Face sign-in is optional; with STUDIO_AUTH
+passwords Gradio refuses them before any endpoint). A local folder or a server path as a
 model, tokenizer, adapter or data source is CLI only: the UI refuses it for everyone on a shared deployment,
 admins included (a signed-in admin still must not browse the server's disk through the page).
 
@@ -51,6 +52,8 @@ ENDPOINTS: dict[str, EndpointPolicy] = {
     "train_load_preset": EndpointPolicy(GUEST_CAPPED, "a listed preset only (a file path is refused)"),
     "train_preview": EndpointPolicy(OPEN, "renders the form as YAML (bounded, validated values)"),
     "train_token_lengths": EndpointPolicy(GUEST_CAPPED, "a listed data set and model only"),
+    "train_estimate": EndpointPolicy(GUEST_CAPPED, "the form's estimated training time: a listed data set and "
+                                                   "model only"),
     "train_start": EndpointPolicy(ADMIN_ONLY, "queues training"),
     "train_cancel": EndpointPolicy(ADMIN_ONLY, "cancels training"),
     "train_environment": EndpointPolicy(OPEN, "describes where a job would train"),

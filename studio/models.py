@@ -66,6 +66,9 @@ def resolve_model(ref: str, settings: Settings | None = None) -> Path:
                           key="model_none")
     if ref in BUILTIN_MODELS:
         return ensure_builtin(BUILTIN_MODELS[ref], settings)
+    prepared = _prepared_folder(ref, settings)
+    if prepared is not None:
+        return prepared
     folder = Path(ref).expanduser()
     if folder.is_dir():
         return _checked_folder(folder)
@@ -92,9 +95,18 @@ def is_missing_folder(ref: str) -> bool:
     """A reference that can only name a local folder (not a built-in name, not a Hub id) that is not here:
     what a run trained on another machine's folder records."""
     ref = (ref or "").strip()
-    if ref in BUILTIN_MODELS or Path(ref).expanduser().is_dir():
+    if ref in BUILTIN_MODELS or _prepared_folder(ref, load_settings()) or Path(ref).expanduser().is_dir():
         return False
     return not is_hub_id(ref)
+
+
+def _prepared_folder(ref: str, settings: Settings) -> Path | None:
+    """A model folder placed under STUDIO_HOME/models, named by its folder name (how the pickers offer it:
+    a name, never the server's path)."""
+    folder = settings.models_dir / ref
+    if ref and ref == folder.name and not ref.startswith(".") and (folder / "config.json").is_file():
+        return folder
+    return None
 
 
 def _checked_folder(folder: Path) -> Path:
@@ -223,11 +235,12 @@ def adapter_base_model(adapter: Path) -> str | None:
 
 
 def list_model_choices(settings: Settings | None = None) -> list[str]:
-    """Names to offer in model pickers: built-ins first, then other prepared folders under models/."""
+    """Names to offer in model pickers: built-ins first, then other prepared folders under models/ (by
+    folder name: the page never shows the server's paths)."""
     settings = settings or load_settings()
     choices = list(BUILTIN_MODELS)
     if settings.models_dir.is_dir():
         for folder in sorted(settings.models_dir.iterdir()):
-            if folder.name not in BUILTIN_MODELS and (folder / "config.json").is_file():
-                choices.append(str(folder))
+            if folder.name not in BUILTIN_MODELS and _prepared_folder(folder.name, settings):
+                choices.append(folder.name)
     return choices

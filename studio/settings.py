@@ -62,6 +62,9 @@ class Settings:
     # many answers per minute each (STUDIO_PLAYGROUND_MAX_TOKENS, STUDIO_PLAYGROUND_PER_MINUTE).
     playground_max_new_tokens: int = 128
     playground_per_minute: int = 6  # the defaults are repeated in load_settings
+    # STUDIO_MAX_UPLOAD_MB: the largest file the page accepts; None: the default for the deployment
+    # (studio.access.max_upload_bytes: 200 MB locally, 50 MB shared).
+    max_upload_mb: int | None = None
 
     @property
     def models_dir(self) -> Path:
@@ -105,10 +108,11 @@ def load_settings() -> Settings:
         results_repo=os.environ.get("STUDIO_RESULTS_REPO", "").strip().strip("/") or None,
         playground_max_new_tokens=_positive_int("STUDIO_PLAYGROUND_MAX_TOKENS", 128),
         playground_per_minute=_positive_int("STUDIO_PLAYGROUND_PER_MINUTE", 6),
+        max_upload_mb=_positive_int("STUDIO_MAX_UPLOAD_MB", None),
     )
 
 
-def _positive_int(name: str, default: int) -> int:
+def _positive_int(name: str, default: int | None) -> int | None:
     text = os.environ.get(name, "").strip()
     if not text:
         return default

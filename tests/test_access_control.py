@@ -276,7 +276,8 @@ def _input_count(client, endpoint: str) -> int:
 
 def test_guests_may_only_pick_the_listed_models_and_runs_in_the_playground(monkeypatch, studio_home):
     """A model or adapter typed into the Playground (or sent to its API) is resolved on the server, and a Hub
-    id would be downloaded: a signed-in user who is no admin gets the listed ones only; an admin, anything."""
+    id would be downloaded: a signed-in user who is no admin gets the listed ones only; an admin, Hub ids
+    too; nobody a server folder."""
     from gradio_client import Client
 
     from studio.settings import DEFAULT_MODEL, load_settings
@@ -310,7 +311,7 @@ def test_guests_may_only_pick_the_listed_models_and_runs_in_the_playground(monke
         assert "Run `book-r16` answered on the model it was trained on, `its-base`" in status
         refused = {("someone/huge-model", None): "Guests may only use the models listed here: ‘someone/huge",
                    (str(studio_home), None): "Guests may only use the models listed here",  # any local folder
-                   (DEFAULT_MODEL, "someone/adapter"): "Guests may only use this studio's runs as adapters"}
+                   (DEFAULT_MODEL, "someone/adapter"): "Guests may only use the adapters listed here"}
         for (model, adapter), message in refused.items():
             with pytest.raises(Exception, match=message) as refusal:
                 generate(bob, model, adapter)
@@ -319,6 +320,8 @@ def test_guests_may_only_pick_the_listed_models_and_runs_in_the_playground(monke
         with pytest.raises(Exception, match="게스트는 목록에 있는 모델만 쓸 수 있습니다"):
             generate(korean, "someone/huge-model")
         alice = Client(url, auth=("alice", "pw-alice"), verbose=False, headers={"Accept-Language": "en-US"})
-        sql, status, *_ = generate(alice, "someone/huge-model", "someone/adapter")  # admins: anything
+        sql, status, *_ = generate(alice, "someone/huge-model", "someone/adapter")  # admins: Hub ids too
         assert sql == "SELECT 1" and "answered on the model" not in status
+        with pytest.raises(Exception, match="the page takes no server paths"):  # a folder: CLI only, for all
+            generate(alice, str(studio_home))
     assert asked == [(DEFAULT_MODEL, "book-r16"), ("someone/huge-model", "someone/adapter")]

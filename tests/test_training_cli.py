@@ -40,7 +40,7 @@ def test_train_wait_runs_show_and_reproduce(fake_autotrain):
 def test_train_errors_are_one_line(fake_autotrain):
     done = studio("train", "--config", "cpu-lora", "--dataset", str(fake_autotrain["data"]), "--set", "lora_r=0")
     assert done.returncode == 2
-    assert done.stderr.strip() == ("error: invalid training configuration: lora_r must be at least 1 "
+    assert done.stderr.strip() == ("error: invalid training configuration: lora_r must be in [1, 1024] "
                                    "(the rank of the LoRA matrices), got 0")
     assert studio("train", "cancel", "99").stderr.startswith("error: no job '99'")
     assert studio("train", "--config", "cpu-lora").stderr.startswith("error: give --dataset")

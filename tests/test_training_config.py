@@ -19,14 +19,25 @@ def problems(**values) -> list[str]:
 
 
 @pytest.mark.parametrize("values, message", [
-    ({"lora_r": 0}, "lora_r must be at least 1 (the rank of the LoRA matrices), got 0"),
+    ({"lora_r": 0}, "lora_r must be in [1, 1024] (the rank of the LoRA matrices), got 0"),
     ({"lr": -0.001}, "lr must be in (0, 1] (the learning rate), got -0.001"),
     ({"lr": 0}, "lr must be in (0, 1]"),
     ({"warmup_ratio": -0.1}, "warmup_ratio must be in [0, 1)"),
-    ({"weight_decay": -1}, "weight_decay must be at least 0"),
+    ({"weight_decay": -1}, "weight_decay must be in [0, 1]"),
     ({"lora_dropout": 1.0}, "lora_dropout must be in [0, 1)"),
     ({"data_fraction": 0}, "data_fraction must be in (0, 1]"),
-    ({"epochs": 0}, "epochs must be at least 1"),
+    ({"epochs": 0}, "epochs must be in [1, 100]"),
+    # Upper bounds: a typo is refused, not queued; and every number is finite.
+    ({"epochs": "1e9"}, "epochs must be in [1, 100] (passes over the training rows), got 1000000000"),
+    ({"batch_size": 99999999999}, "batch_size must be in [1, 1024]"),
+    ({"gradient_accumulation": 1025}, "gradient_accumulation must be in [1, 1024]"),
+    ({"block_size": 65536}, "block_size must be in [8, 32768]"),
+    ({"lora_r": 2048}, "lora_r must be in [1, 1024]"),
+    ({"lr": "nan"}, "lr must be in (0, 1] (the learning rate), got nan"),
+    ({"max_grad_norm": "inf"}, "max_grad_norm must be in (0, 1000]"),
+    ({"seed": -1}, "seed must be in [0, 4294967295]"),
+    ({"seed": 2**32}, "seed must be in [0, 4294967295]"),
+    ({"epochs": "inf"}, "epochs: expected a whole number, got 'inf'"),
     ({"project_name": "my_project!"}, "project_name 'my_project!' must be letters, digits and hyphens"),
     ({"project_name": "x" * 41}, "at most 40 characters"),
     ({"quantization": "int3"}, "quantization 'int3' is not one of: none, int4, int8"),
@@ -122,7 +133,7 @@ def test_a_sweep_over_models_and_fractions(tmp_path):
 def test_a_bad_grid_is_refused():
     with pytest.raises(ConfigError, match="grid: unknown parameter 'lora_rank'"):
         expand({}, "lora_rank: [8]")
-    with pytest.raises(ConfigError, match="lora_r must be at least 1"):
+    with pytest.raises(ConfigError, match=r"lora_r must be in \[1, 1024\]"):
         expand({}, "lora_r: [0, 8]")
 
 

@@ -45,9 +45,19 @@ class SourceSpec:
         return cls("file", text)
 
     def label(self) -> str:
+        """How pages and lists name the source: a file by its name only (its folder is the server's, or an
+        upload's temporary one), and the full spec where it carries no path."""
         if self.kind == "hub":
             return "hub:" + ":".join(p for p in (self.ref, self.config, self.split) if p)
+        if self.kind == "file":
+            return Path(self.ref).name
         return self.ref or self.kind
+
+    @classmethod
+    def from_dict(cls, stored: dict) -> SourceSpec:
+        """A spec as `to_dict` stored it (with a version), for its label."""
+        return cls(str(stored.get("kind", "file")), str(stored.get("ref") or ""), stored.get("config"),
+                   stored.get("split"))
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "ref": self.ref, "config": self.config, "split": self.split}

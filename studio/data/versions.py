@@ -19,6 +19,7 @@ import pandas as pd
 
 from studio import registry
 from studio.errors import StudioError
+from studio.data.sources import SourceSpec
 from studio.names import named_path
 from studio.prompts import BOOK_TEMPLATE
 from studio.settings import Settings, load_settings
@@ -137,7 +138,7 @@ def versions_table(settings: Settings | None = None) -> pd.DataFrame:
             {
                 "id": v.id,
                 "name": v.name,
-                "source": v.source.get("label", v.source.get("kind")),
+                "source": SourceSpec.from_dict(v.source).label(),  # a file's name, not its server path
                 "split": v.options.get("split"),
                 "fraction": v.options.get("fraction"),
                 "train": v.train_rows,

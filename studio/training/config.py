@@ -39,6 +39,37 @@ MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 HUB_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
+@dataclass(frozen=True)
+class Bound:
+    """A numeric parameter's valid range; open ends exclude the bound itself."""
+
+    low: float
+    high: float
+    meaning: str
+    low_open: bool = False
+    high_open: bool = False
+
+
+# Every numeric parameter's range (autotrain_configs/README.md lists them): the upper bounds lie far above
+# any sensible run, low enough that a typo (epochs=1e9, batch_size=99999999999) is refused instead of queued.
+BOUNDS: dict[str, Bound] = {
+    "lr": Bound(0, 1, "the learning rate", low_open=True),
+    "epochs": Bound(1, 100, "passes over the training rows"),
+    "batch_size": Bound(1, 1024, "rows per step on each device"),
+    "gradient_accumulation": Bound(1, 1024, "steps summed before each update"),
+    "block_size": Bound(8, 32768, "tokens per training block; AutoTrain's model_max_length follows it"),
+    "warmup_ratio": Bound(0, 1, "the share of steps that warm up", high_open=True),
+    "weight_decay": Bound(0, 1, "AdamW's decoupled weight decay"),
+    "lora_r": Bound(1, 1024, "the rank of the LoRA matrices"),
+    "lora_alpha": Bound(1, 4096, "LoRA's scaling numerator (often 2 × r)"),
+    "lora_dropout": Bound(0, 1, "a probability", high_open=True),
+    "max_grad_norm": Bound(0, 1000, "the gradient clipping norm", low_open=True),
+    "logging_steps": Bound(1, 100_000, "steps between loss lines"),
+    "seed": Bound(0, 2**32 - 1, "an unsigned 32-bit random seed"),
+    "data_fraction": Bound(0, 1, "the share of training rows", low_open=True),
+}
+
+
 class ConfigError(StudioError):
     """An invalid training configuration; `problems` holds one message per bad value."""
 
@@ -262,20 +293,8 @@ def _problems(c: TrainingConfig) -> list[str]:
     if not PROJECT_NAME.match(c.project_name) or len(c.project_name) > PROJECT_NAME_MAX:
         p.append(f"project_name {c.project_name!r} must be letters, digits and hyphens, at most "
                  f"{PROJECT_NAME_MAX} characters (AutoTrain's rule; the studio appends the job number)")
-    _in_range(p, "lr", c.lr, 0, 1, "the learning rate", low_open=True)
-    _at_least(p, "epochs", c.epochs, 1)
-    _at_least(p, "batch_size", c.batch_size, 1)
-    _at_least(p, "gradient_accumulation", c.gradient_accumulation, 1)
-    _at_least(p, "block_size", c.block_size, 8)
-    _in_range(p, "warmup_ratio", c.warmup_ratio, 0, 1, "the share of steps that warm up", high_open=True)
-    _at_least(p, "weight_decay", c.weight_decay, 0)
-    _at_least(p, "lora_r", c.lora_r, 1, "the rank of the LoRA matrices")
-    _at_least(p, "lora_alpha", c.lora_alpha, 1, "LoRA's scaling numerator (often 2 × r)")
-    _in_range(p, "lora_dropout", c.lora_dropout, 0, 1, "a probability", high_open=True)
-    _in_range(p, "max_grad_norm", c.max_grad_norm, 0, math.inf, "the gradient clipping norm", low_open=True)
-    _at_least(p, "logging_steps", c.logging_steps, 1)
-    _at_least(p, "seed", c.seed, 0)
-    _in_range(p, "data_fraction", c.data_fraction, 0, 1, "the share of training rows", low_open=True)
+    for name, bound in BOUNDS.items():
+        _in_range(p, name, getattr(c, name), bound)
     if c.target_modules != "all-linear" and not all(
             MODULE_NAME.match(m.strip()) for m in c.target_modules.split(",")):
         p.append(f"target_modules {c.target_modules!r} must be all-linear or comma-separated module names "
@@ -290,19 +309,19 @@ def _problems(c: TrainingConfig) -> list[str]:
     return p
 
 
-def _at_least(p: list[str], name: str, value: float, low: float, meaning: str = "") -> None:
-    if value < low:
-        why = f" ({meaning})" if meaning else ""
-        p.append(f"{name} must be at least {low:g}{why}, got {value:g}")
+def _in_range(p: list[str], name: str, value: float, bound: Bound) -> None:
+    """A problem unless `value` is finite and within `bound` (NaN and infinities never are)."""
+    too_low = value <= bound.low if bound.low_open else value < bound.low
+    too_high = value >= bound.high if bound.high_open else value > bound.high
+    if too_low or too_high or not math.isfinite(value):
+        left, right = ("(" if bound.low_open else "["), (")" if bound.high_open else "]")
+        p.append(f"{name} must be in {left}{_number(bound.low)}, {_number(bound.high)}{right} ({bound.meaning}), "
+                 f"got {_number(value)}")
 
 
-def _in_range(p: list[str], name: str, value: float, low: float, high: float, meaning: str,
-              low_open: bool = False, high_open: bool = False) -> None:
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if too_low or too_high or math.isnan(value):
-        left, right = ("(" if low_open else "["), (")" if high_open else "]")
-        p.append(f"{name} must be in {left}{low:g}, {high:g}{right} ({meaning}), got {value:g}")
+def _number(value: float) -> str:
+    """A bound or value as people write it: 4294967295, not 4.29497e+09; 0.0002, 1e+09."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
 
 
 def _one_of(p: list[str], name: str, value: str, choices: tuple[str, ...]) -> None:

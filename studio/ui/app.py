@@ -45,12 +45,17 @@ def build_app(policy: access.AccessPolicy | None = None) -> gr.Blocks:
     return demo
 
 
+def guarded_launch_options(policy: access.AccessPolicy) -> dict:
+    """What Gradio enforces for the policy: password sign-in, and the largest upload it accepts."""
+    auth = access.password_logins() if policy.sign_in == access.PASSWORD else None
+    return {"auth": auth, "max_file_size": access.max_upload_bytes(policy)}
+
+
 def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
     policy = access.configure(host, share)  # refuses to expose the app without sign-in
     start_results_mirror()  # with STUDIO_RESULTS_REPO: import the mirrored results before the first page
     demo = build_app(policy)
-    auth = access.password_logins() if policy.sign_in == access.PASSWORD else None
     demo.queue(default_concurrency_limit=2)
     ensure_background_worker()  # queued jobs run (and interrupted ones are noticed) from start-up on
     demo.launch(server_name=host, server_port=port, share=share, i18n=I18N, show_error=False, theme=THEME,
-                auth=auth)
+                **guarded_launch_options(policy))

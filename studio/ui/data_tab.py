@@ -14,7 +14,15 @@ import gradio as gr
 import pandas as pd
 
 from evaluation.judge import BOOK_MODEL
-from studio.access import SPEND_JUDGE_CREDITS, require_admin
+from studio.access import (
+    DATA_SET,
+    LOAD_HUB_DATA,
+    MODEL,
+    SAVE_DATA,
+    SPEND_JUDGE_CREDITS,
+    require_admin,
+    require_offered,
+)
 from studio.data import (
     BOOK_DATASET,
     COLUMNS,
@@ -210,16 +218,21 @@ def _shown(choice: str, *options: str) -> tuple:
     return tuple(gr.update(visible=choice == option) for option in options)
 
 
-def _source(kind: str, upload: str | None, hub_id: str, config: str, split: str,
-            request: gr.Request) -> SourceSpec:
+def _source(kind: str, upload: str | None, hub_id: str, config: str, split: str, request: gr.Request,
+            profile: gr.OAuthProfile | None) -> SourceSpec:
+    """The source the form names. An upload is a file Gradio received through the page (Gradio refuses an
+    API caller's path outside its upload folder). On a shared deployment a Hub data set downloads: admins
+    only, and the Hub field takes no server folder from anyone (the command line does)."""
     if kind == "file":
         if not upload:
             raise gr.Error(say("data_no_file", request))
         return SourceSpec("file", upload)
     if kind == "hub":
-        if not hub_id.strip():
+        if not (hub_id or "").strip():
             raise gr.Error(say("data_no_hub_id", request))
-        return SourceSpec("hub", hub_id.strip(), config.strip() or None, split.strip() or None)
+        require_admin(request, profile, action=LOAD_HUB_DATA)
+        require_offered(hub_id, lambda: (), request, profile, kind=DATA_SET)  # a Hub id, not a folder
+        return SourceSpec("hub", hub_id.strip(), (config or "").strip() or None, (split or "").strip() or None)
     return SourceSpec("sample")
 
 
@@ -240,11 +253,11 @@ def _options(split: str, holdout: str, eval_fraction: float, fraction: float, se
 @user_errors
 def load_data(kind: str, upload: str | None, hub_id: str, hub_config: str, hub_split: str, db_id: str,
               context: str, question: str, answer: str, difficulty: str, request: gr.Request,
-              progress=gr.Progress()):
+              profile: gr.OAuthProfile | None, progress=gr.Progress()):
     columns = dict(zip(COLUMNS, (db_id, context, question, answer, difficulty)))
     mapping = {ours: theirs.strip() for ours, theirs in columns.items() if theirs and theirs.strip()}
+    source = _source(kind, upload, hub_id, hub_config, hub_split, request, profile)  # checked before loading
     progress(0, desc=say("data_loading", request))
-    source = _source(kind, upload, hub_id, hub_config, hub_split, request)
     data = load_source(source, mapping, progress=progress)
     table = data.counts()
     return data, _report(data.report, request), data.frame.head(PREVIEW_ROWS), table, _counts_long(table)
@@ -288,8 +301,10 @@ def preview_split(loaded, split: str, holdout: str, eval_fraction: float, fracti
 
 
 @user_errors
-def count_tokens(loaded, model: str, block_size, request: gr.Request, progress=gr.Progress()):
+def count_tokens(loaded, model: str, block_size, request: gr.Request, profile: gr.OAuthProfile | None,
+                 progress=gr.Progress()):
     data = _require(loaded, request)
+    require_offered(model, list_model_choices, request, profile, kind=MODEL)  # the tokenizer's model
     progress(0, desc=say("loading", request))
     folder = resolve_model(model)
     progress(0.3, desc=say("data_tokenizing", request, rows=len(data.frame)))
@@ -323,7 +338,9 @@ def _truncation(stats, block_size, request: gr.Request) -> str:
 
 @user_errors
 def save_version(loaded, split: str, holdout: str, eval_fraction: float, fraction: float, seed: float,
-                 exec_filter: bool, name: str, request: gr.Request, progress=gr.Progress()):
+                 exec_filter: bool, name: str, request: gr.Request, profile: gr.OAuthProfile | None,
+                 progress=gr.Progress()):
+    require_admin(request, profile, action=SAVE_DATA)  # writes into the shared studio
     data = _require(loaded, request)
     options = _options(split, holdout, eval_fraction, fraction, seed, exec_filter, name)
     version = prepare_dataset(data, options, progress=progress)

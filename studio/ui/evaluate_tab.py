@@ -12,7 +12,14 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from studio.access import SPEND_JUDGE_CREDITS, require_admin
+from studio.access import (
+    ADAPTER,
+    DATA_SET,
+    MODEL,
+    RUN_EVALUATIONS,
+    require_admin,
+    require_offered,
+)
 from studio.evaluate import (
     MODES,
     ROW_FILTERS,
@@ -130,6 +137,18 @@ def _options(mode, judge_model, judge_url, max_new_tokens, limit) -> EvalOptions
                        judge_base_url=(judge_url or "").strip() or None)
 
 
+def _require_listed(runs, bases, dataset, hubs, request: gr.Request, profile: gr.OAuthProfile | None) -> None:
+    """Every candidate and the data set from the lists before anything is resolved: on a shared deployment
+    a Hub id downloads (admins only) and a path would read the server's disk (nobody; the CLI takes them)."""
+    for run in runs or []:
+        require_offered(run, run_names, request, profile, kind=ADAPTER, hub=False)
+    for base in bases or []:
+        require_offered(base, list_model_choices, request, profile, kind=MODEL)
+    for repo in _hub_ids(hubs):
+        require_offered(repo, lambda: (), request, profile, kind=ADAPTER)
+    require_offered(dataset, _version_ids, request, profile, kind=DATA_SET, hub=False)
+
+
 def _eval_set(dataset, upload, request):
     if upload:
         return eval_set_from_file(Path(upload if isinstance(upload, str) else upload.name))
@@ -140,7 +159,8 @@ def _eval_set(dataset, upload, request):
 
 @user_errors
 def estimate_cost(runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
-                  hubs, request: gr.Request):
+                  hubs, request: gr.Request, profile: gr.OAuthProfile | None):
+    _require_listed(runs, bases, dataset, hubs, request, profile)
     options = _options(mode, judge_model, judge_url, max_new_tokens, limit)
     judge = open_judge(options, load_settings(), api_key=(judge_key or "").strip() or None)
     if judge is None:
@@ -157,9 +177,11 @@ def estimate_cost(runs, bases, dataset, upload, mode, judge_model, judge_url, ju
 @user_errors
 def run_evaluations(runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
                     hubs, request: gr.Request, profile: gr.OAuthProfile | None, progress=gr.Progress()):
+    # Minutes of the shared CPU per candidate (and judge credits), stored on the shared leaderboard: admins
+    # only on a shared deployment.
+    require_admin(request, profile, action=RUN_EVALUATIONS)
     settings = load_settings()
-    if (judge_model or "").strip():  # the judge spends credits: admins only on a shared deployment
-        require_admin(request, profile, action=SPEND_JUDGE_CREDITS)
+    _require_listed(runs, bases, dataset, hubs, request, profile)
     candidates = ([run_candidate(name, settings) for name in runs or []]
                   + [hub_candidate(repo, settings) for repo in _hub_ids(hubs)]
                   + [base_candidate(b) for b in bases or []])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.access import NotOffered, RateLimited, playground_tokens, require_offered
+from studio.access import ADAPTER, MODEL, RateLimited, playground_tokens, require_offered
 from studio.inference import GenerationOptions
 from studio.settings import DEFAULT_MODEL
 from studio.text2sql import ask
@@ -85,8 +85,5 @@ def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_toke
 def _require_listed(model: str, adapter: str, request: gr.Request, profile: gr.OAuthProfile | None) -> None:
     """A guest picks from the lists: the boxes take any text, and so does the API, so the handler checks
     before anything is resolved (a Hub id would be downloaded). Refusals cost no rate-limit slot."""
-    try:
-        require_offered(model, model_names, request, profile, kind="model")
-        require_offered(adapter, run_names, request, profile, kind="adapter")
-    except NotOffered as refused:
-        raise gr.Error(say(f"pg_{refused.kind}_not_offered", request, ref=refused.ref)) from None
+    require_offered(model, model_names, request, profile, kind=MODEL)
+    require_offered(adapter, run_names, request, profile, kind=ADAPTER)

@@ -13,9 +13,17 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from studio.access import CANCEL_TRAINING, START_TRAINING, require_admin
+from studio.access import (
+    CANCEL_TRAINING,
+    DATA_SET,
+    MODEL,
+    PRESET,
+    START_TRAINING,
+    require_admin,
+    require_offered,
+)
 from studio.errors import StudioError
-from studio.models import BUILTIN_MODELS, list_model_choices, resolve_model
+from studio.models import list_model_choices, resolve_model
 from studio.settings import load_settings
 from studio.training import cancel, ensure_background_worker, list_presets, load_sweep, submit
 from studio.training.config import (
@@ -33,8 +41,15 @@ from studio.training.jobs import RUNNING, SUCCEEDED, Job
 from studio.training.monitor import clock, current_job, job_row, job_view, jobs_overview, log_tail
 from studio.training.presets import expand, grid_text
 from studio.training.spaces_backend import hardware_flavor, is_space_backend
-from studio.training.truncation import MAX_CUT_SHARE, WHOLE_PERCENT, BlockSizeNote, training_lengths
-from studio.ui.choices import refresh_on_focus
+from studio.training.estimate import CPU_TOKENS_PER_SECOND, estimate_jobs
+from studio.training.truncation import (
+    MAX_CUT_SHARE,
+    WHOLE_PERCENT,
+    BlockSizeNote,
+    TokenLengths,
+    training_lengths,
+)
+from studio.ui.choices import model_names, refresh_on_focus
 from studio.ui.errors import user_errors
 from studio.ui.i18n import error_text, say, t
 
@@ -76,6 +91,7 @@ def build() -> None:
                 fields, token_lengths = _parameter_fields(sweep.base, book)
             grid = gr.Code(grid_text(sweep.grid), language="yaml", label=t("train.grid"), lines=4,
                            interactive=True, elem_id="train-grid")
+            estimate = gr.Markdown(elem_id="train-estimate")
             start = gr.Button(t("train.start"), variant="primary", elem_id="train-start")
             status = gr.Markdown(elem_id="train-status")
             text, path = render_yaml(None, sweep.base.base_model,
@@ -106,6 +122,9 @@ def build() -> None:
     block_size = fields[FORM_FIELDS.index("block_size")]
     gr.on(None, show_token_lengths, [dataset, base_model, block_size], token_lengths,
           api_name="train_token_lengths", trigger_mode="always_last", show_progress="minimal")
+    # No triggers: on page load and whenever the data, the form or the grid changes.
+    gr.on(None, show_estimate, [dataset, grid, *form], estimate, api_name="train_estimate",
+          trigger_mode="always_last", show_progress="hidden")
     start.click(start_jobs, [dataset, grid, *form], [status], api_name="train_start")
     stop.click(cancel_job, [job], [status], api_name="train_cancel")
     # The environment line says where the next job trains: at once on a change, and on every refresh.
@@ -184,10 +203,12 @@ def _local_line(request: gr.Request | None) -> str:
 
 
 @user_errors
-def load_preset(name: str, backend: str, hub_username: str, request: gr.Request):
+def load_preset(name: str, backend: str, hub_username: str, request: gr.Request,
+                profile: gr.OAuthProfile | None):
     """The preset's values and grid. Where to train is the user's choice more than the preset's: a preset
     that trains locally (all shipped ones do) keeps the backend and hub_username already in the form.
-    The request gives an error its language."""
+    The request gives an error its language. On a shared deployment: a listed preset, never a file path."""
+    require_offered(name, list_presets, request, profile, kind=PRESET, hub=False)
     sweep = load_sweep(name)
     values = {f: getattr(sweep.base, f) for f in FORM_FIELDS}
     if sweep.base.backend == LOCAL_BACKEND:
@@ -217,7 +238,11 @@ def start_jobs(request: gr.Request, profile: gr.OAuthProfile | None, dataset: st
     require_admin(request, profile, action=START_TRAINING)
     if not (dataset or "").strip():
         raise gr.Error(say("train_no_dataset", request))
-    jobs = submit(expand(_values(base_model, *fields), grid), dataset.strip())
+    _require_listed_data(dataset, request, profile)
+    configs = expand(_values(base_model, *fields), grid)
+    for config in configs:  # the grid may name base models too
+        require_offered(config.base_model, model_names, request, profile, kind=MODEL)
+    jobs = submit(configs, dataset.strip())
     ensure_background_worker()
     queued = say("train_queued", request, count=len(jobs), names=", ".join(j.name for j in jobs))
     notes = [_note_text(note, request) for note in jobs.notes]
@@ -239,23 +264,70 @@ def _note_text(note: BlockSizeNote, request: gr.Request) -> str:
 
 
 @user_errors
-def show_token_lengths(dataset: str, base_model: str, block_size, request: gr.Request) -> str:
+def show_token_lengths(dataset: str, base_model: str, block_size, request: gr.Request,
+                       profile: gr.OAuthProfile | None) -> str:
     """The training rows' token lengths (p50, p99, longest) with the base model's tokenizer, and what
     block_size cuts; problems are shown in place (this runs on page load, where a toast would nag)."""
+    lengths = _token_lengths(dataset, base_model, request, profile)
+    if isinstance(lengths, str):
+        return lengths
+    summary = say("train_tokens", request, rows=lengths.rows, p50=lengths.percentile(50),
+                  p99=lengths.percentile(WHOLE_PERCENT), longest=lengths.longest)
+    return f"{summary}  \n{_cut_line(lengths, block_size, request)}"
+
+
+@user_errors
+def show_estimate(request: gr.Request, profile: gr.OAuthProfile | None, dataset: str, grid: str,
+                  base_model: str, *fields) -> str:
+    """How long the form's jobs may train (studio.training.estimate), before they are queued; empty while
+    the form or the data cannot say. The request and profile come first (see start_jobs)."""
+    lengths = _token_lengths(dataset, base_model, request, profile)
+    try:
+        configs = expand(_values(base_model, *fields), grid)
+    except StudioError:
+        return ""  # the YAML preview shows the form's problems
+    if isinstance(lengths, str):
+        return ""
+    found = estimate_jobs(configs, lengths, gpu=_has_gpu())
+    values = {"jobs": len(configs), "rows": found.rows, "tokens": found.tokens,
+              "rate": round(CPU_TOKENS_PER_SECOND), "model": base_model}
+    if found.unknown:
+        return say(f"train_estimate_{found.unknown}", request, **values)
+    return say("train_estimate", request, clock=clock(found.seconds), **values)
+
+
+def _has_gpu() -> bool:
+    try:
+        return autotrain_env().has_gpu
+    except StudioError:
+        return False  # no AutoTrain environment: nothing trains, and the environment line says why
+
+
+def _token_lengths(dataset: str, base_model: str, request: gr.Request,
+                   profile: gr.OAuthProfile | None) -> TokenLengths | str:
+    """The training rows' token lengths with the base model's tokenizer, or the line that says why not."""
     ref = (base_model or "").strip()
     if not (dataset or "").strip():
         return say("train_tokens_no_data", request)
-    if ref not in BUILTIN_MODELS and not Path(ref).expanduser().is_dir():
+    try:
+        _require_listed_data(dataset, request, profile)
+        require_offered(ref, model_names, request, profile, kind=MODEL)
+    except StudioError as exc:
+        return say("train_tokens_unavailable", request, error=error_text(exc, request))
+    if ref not in model_names() and not Path(ref).expanduser().is_dir():
         return say("train_tokens_later", request, model=ref)  # a Hub model: counted once it is downloaded
     try:
         settings = load_settings()
         data = resolve_training_data(dataset, settings)
-        lengths = training_lengths(data.train_csv, resolve_model(ref, settings))
+        return training_lengths(data.train_csv, resolve_model(ref, settings))
     except StudioError as exc:
         return say("train_tokens_unavailable", request, error=error_text(exc, request))
-    summary = say("train_tokens", request, rows=lengths.rows, p50=lengths.percentile(50),
-                  p99=lengths.percentile(WHOLE_PERCENT), longest=lengths.longest)
-    return f"{summary}  \n{_cut_line(lengths, block_size, request)}"
+
+
+def _require_listed_data(dataset: str, request: gr.Request, profile: gr.OAuthProfile | None) -> None:
+    """A prepared version by id on a shared deployment: the command line also takes a folder with train.csv."""
+    require_offered(dataset, lambda: list_dataset_choices(load_settings()), request, profile, kind=DATA_SET,
+                    hub=False)
 
 
 def _cut_line(lengths, block_size, request: gr.Request) -> str:
