@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from studio import registry
-from studio.errors import StudioError
 from studio.data.sources import SourceSpec
+from studio.errors import StudioError
 from studio.names import named_path
 from studio.prompts import BOOK_TEMPLATE
 from studio.settings import Settings, load_settings
