@@ -45,7 +45,7 @@ def test_preset_preview_and_validation(client, fake_autotrain):
     bad = form(client, fake_autotrain, lora_r=0, lr=-1)
     preview, download = client.predict(*bad, api_name="/train_preview")
     assert preview.startswith("# invalid training configuration") and download is None
-    assert "lora_r must be at least 1" in preview and "lr must be in (0, 1]" in preview
+    assert "lora_r must be in [1, 1024]" in preview and "lr must be in (0, 1]" in preview
 
 
 def test_a_job_started_in_the_tab_runs_and_its_progress_shows(client, fake_autotrain, monkeypatch):
