@@ -26,6 +26,7 @@ from evaluation.judge import (
     validate_template,
 )
 from evaluation.pairs import PairsError, read_pairs, write_rows
+from evaluation.sandbox import MAX_TIMEOUT_S, LimitsError, check_number
 from evaluation.scoring import MODES, ScoringConfig, Summary, finish_scoring, plan_scoring
 
 
@@ -38,15 +39,18 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(message)
 
 
-def _positive(kind):
+def _number(kind, low, high, *, low_open: bool = False):
+    """An argparse type: a finite `kind` in [low, high] ((low, high] with `low_open`)."""
+
     def convert(text: str):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-        return value
+        try:
+            return check_number("", value, low, high, integer=kind is int, low_open=low_open)
+        except LimitsError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
 
     convert.__name__ = kind.__name__
     return convert
@@ -66,9 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--output", required=True, type=Path, help="JSONL rows with match and reason added")
     score.add_argument("--db-dir", type=Path, help="databases as DIR/<db_id>.sqlite or DIR/<db_id>/*.sqlite")
     score.add_argument("--mode", choices=MODES, default="hybrid")
-    score.add_argument("--timeout", type=_positive(float), default=3.0, help="seconds per query (default 3)")
     score.add_argument(
-        "--max-rows", type=_positive(int), default=100_000, help="rows per result before giving up"
+        "--timeout",
+        type=_number(float, 0, MAX_TIMEOUT_S, low_open=True),
+        default=3.0,
+        help=f"seconds per query, at most {MAX_TIMEOUT_S:g} (default 3)",
+    )
+    score.add_argument(
+        "--max-rows", type=_number(int, 1, 10_000_000), default=100_000, help="rows per result before giving up"
     )
     score.add_argument("--dialect", default="sqlite", help="dialect of SQL run on databases (default sqlite)")
     score.add_argument("--ddl-dialect", default="mysql", help="dialect of DDL-only rows (default mysql)")
@@ -86,11 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--judge-cache", type=Path, help="verdict cache (default $STUDIO_HOME/cache/judge.sqlite)"
     )
     judge.add_argument("--no-judge-cache", action="store_true", help="keep verdicts in memory only")
-    judge.add_argument("--judge-concurrency", type=_positive(int), default=8)
-    judge.add_argument("--judge-rpm", type=_positive(int), default=2500, help="requests per minute")
-    judge.add_argument("--judge-tpm", type=_positive(int), default=100_000, help="tokens per minute")
-    judge.add_argument("--judge-timeout", type=_positive(float), default=60.0, help="seconds per request")
-    judge.add_argument("--judge-attempts", type=_positive(int), default=5)
+    judge.add_argument("--judge-concurrency", type=_number(int, 1, 256), default=8)
+    judge.add_argument("--judge-rpm", type=_number(int, 1, 1_000_000), default=2500, help="requests per minute")
+    judge.add_argument("--judge-tpm", type=_number(int, 1, 1_000_000_000), default=100_000, help="tokens per minute")
+    judge.add_argument("--judge-timeout", type=_number(float, 0, 3600, low_open=True), default=60.0, help="seconds per request")
+    judge.add_argument("--judge-attempts", type=_number(int, 1, 100), default=5)
     judge.add_argument("--judge-batch", action="store_true", help="use the Batch API (half price, slow)")
     judge.add_argument("--estimate-only", action="store_true", help="print the judge cost estimate and stop")
     return parser
@@ -100,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return score(args)
-    except (CliError, PairsError, JudgeConfigError, OSError) as error:
+    except (CliError, PairsError, JudgeConfigError, LimitsError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from evaluation.compare import compare_results
 from evaluation.paths import checked_name
-from evaluation.sandbox import Limits, QueryResult, Sandbox
+from evaluation.sandbox import Limits, QueryResult, Sandbox, check_number
 from evaluation.schema import sqlite_schema
 from evaluation.sql import SqlParseError, extract_sql, has_top_level_order_by, split_statements, transpile
 
@@ -45,6 +45,11 @@ class ExecutionConfig:
     ddl_dialect: str = "mysql"
     max_permutations: int = 200
     max_open_databases: int = 16
+
+    def __post_init__(self):
+        self.limits  # checks the timeout and the row cap (LimitsError)
+        check_number("max_permutations", self.max_permutations, 1, 1_000_000, integer=True)
+        check_number("max_open_databases", self.max_open_databases, 1, 1000, integer=True)
 
     @property
     def limits(self) -> Limits:
