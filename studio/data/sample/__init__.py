@@ -1,4 +1,5 @@
-"""The bundled Korean Text2SQL sample: 8 domains with real SQLite databases, generated on first use.
+"""The bundled Korean Text2SQL sample: 8 hand-written domains and 120 synthesized ones (small random
+schemas over a broad vocabulary, `synth/`), each with a real SQLite database, generated on first use.
 
 Generation is deterministic and takes a few seconds, so nothing large is committed: the sample is built
 into `STUDIO_HOME/sample/<key>/`, where the key is a hash of this package's source code, and reused until
@@ -22,12 +23,16 @@ import pandas as pd
 
 from studio.data.sample.domains import DOMAINS
 from studio.data.sample.generate import SEED, Progress, content_hash, generate
+from studio.data.sample.synth import SYNTHESIZED
 from studio.data.sample.templates import TEMPLATES
 from studio.settings import load_settings
 
 __all__ = [
     "DOMAINS",
     "EVAL_DB_ID",
+    "SCHEMA_CHOICES",
+    "SYNTHESIZED",
+    "SYNTHESIZED_DB_IDS",
     "TEMPLATES",
     "SampleInfo",
     "ensure_sample",
@@ -36,6 +41,10 @@ __all__ = [
 ]
 
 EVAL_DB_ID = DOMAINS[0].db_id  # the game domain, held out for evaluation as in the book
+SYNTHESIZED_DB_IDS = frozenset(d.db_id for d in SYNTHESIZED)
+# Which of the sample's schemas to train on: all, the 8 hand-written ones (7 after the held-out game),
+# or only the synthesized ones. The held-out domain stays in every choice.
+SCHEMA_CHOICES = ("all", "hand", "synthesized")
 SAMPLE_FILE = "sample.csv"
 MANIFEST = "manifest.json"
 
@@ -61,6 +70,13 @@ class SampleInfo:
 
     def frame(self) -> pd.DataFrame:
         return pd.read_csv(self.csv_path, dtype=str, keep_default_na=False)
+
+    def summary(self) -> str:
+        """'128 domains (120 synthesized), 1 held out (game)'."""
+        domains = self.manifest["domains"]
+        synthesized = sum(d.get("kind") == "synthesized" for d in domains)
+        held = next((d["name"] for d in domains if d["db_id"] == EVAL_DB_ID), EVAL_DB_ID)
+        return f"{len(domains)} domains ({synthesized} synthesized), 1 held out ({held})"
 
 
 def generator_key() -> str:
@@ -111,12 +127,14 @@ def _build(folder: Path, progress: Progress | None) -> None:
         "seed": SEED,
         "templates": len(TEMPLATES),
         "rows": len(rows),
+        "synthesized": len(SYNTHESIZED),
         "generated_in_s": round(time.perf_counter() - started, 2),
         "domains": [
             {
                 "db_id": g.domain.db_id,
                 "name": g.domain.name,
                 "title": g.domain.title,
+                "kind": "synthesized" if g.domain.db_id in SYNTHESIZED_DB_IDS else "hand",
                 "tables": {t.name: len(g.rows[t.name]) for t in g.domain.tables},
                 "questions": len(g.questions),
                 "difficulty": dict(sorted(Counter(q["difficulty"] for q in g.questions).items())),

@@ -25,6 +25,7 @@ from studio.data.sample.binding import Binder, DomainData, candidates
 from studio.data.sample.domains import DOMAINS
 from studio.data.sample.korean import attach_particles
 from studio.data.sample.model import Domain, Table
+from studio.data.sample.synth import SYNTHESIZED
 from studio.data.sample.templates import TEMPLATES, Template
 
 SEED = "text2sql-studio-sample-v1"
@@ -202,6 +203,9 @@ def generate_domain(domain: Domain) -> GeneratedDomain:
     maker = QuestionMaker(generated)
     usable = [t for t in TEMPLATES if candidates(t, maker.data)]
     quota = math.ceil(domain.questions * 1.05 / len(usable))
+    if domain.questions < len(usable):  # a small (synthesized) domain: one question per seeded pick
+        picked = Random(f"{SEED}:{domain.db_id}:templates").sample(range(len(usable)), domain.questions)
+        usable, quota = [usable[i] for i in sorted(picked)], 1
     for template in usable:
         generated.questions += maker.make(template, quota)
     # Templates with few distinct fillings fall short of their quota: top up from the others.
@@ -214,10 +218,12 @@ def generate_domain(domain: Domain) -> GeneratedDomain:
 
 
 def generate(progress: Progress | None = None) -> list[GeneratedDomain]:
+    """The hand-written domains, then the synthesized ones (s001…)."""
+    domains = DOMAINS + SYNTHESIZED
     result = []
-    for i, domain in enumerate(DOMAINS):
+    for i, domain in enumerate(domains):
         if progress:
-            progress(i / len(DOMAINS), f"generating the {domain.name} domain")
+            progress(i / len(domains), f"generating the {domain.name} domain ({domain.db_id})")
         result.append(generate_domain(domain))
     return result
 
