@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from studio.data.prepare import PrepareOptions, prepare_dataset, take_fraction
+from studio.data.sample import SYNTHESIZED_DB_IDS
 from studio.data.sources import load_source
 from studio.data.versions import get_version, list_versions, versions_table
 from studio.errors import StudioError
@@ -35,7 +36,11 @@ def test_the_book_split_writes_what_autotrain_and_evaluation_read(sample_home):
     assert set(evaluation["db_id"]) == {"1"} and "1" not in set(rows["db_id"])
     assert list(evaluation.columns) == ["id", "db_id", "context", "question", "answer", "difficulty"]
     assert evaluation["id"].is_unique and len(evaluation) == version.eval_rows >= 300
-    assert sorted(p.name for p in version.databases_dir.iterdir()) == [f"{i}.sqlite" for i in range(1, 9)]
+    # Every schema trains (the 7 hand-written and the 120 synthesized), the game only evaluates.
+    assert set(rows["db_id"]) == {str(i) for i in range(2, 9)} | SYNTHESIZED_DB_IDS
+    assert sorted(p.name for p in version.databases_dir.iterdir()) == sorted(
+        [f"{i}.sqlite" for i in range(1, 9)] + [f"{d}.sqlite" for d in SYNTHESIZED_DB_IDS]
+    )
     assert list(version.autotrain_dir.iterdir()) == [
         version.train_csv
     ]  # nothing else for AutoTrain to pick up

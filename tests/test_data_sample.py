@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from studio.data.execution import transpile_ddl
-from studio.data.sample import DOMAINS, EVAL_DB_ID, TEMPLATES, SampleInfo, ensure_sample
+from studio.data.sample import DOMAINS, EVAL_DB_ID, SYNTHESIZED_DB_IDS, TEMPLATES, SampleInfo, ensure_sample
 from studio.data.sample.generate import _tied_at_limit, content_hash, generate
 from studio.data.sample.korean import attach_particles, final_sound, number_text
 from tests.data_fixtures import built_sample
@@ -46,10 +46,12 @@ def test_generation_is_deterministic_in_process_and_across_hash_seeds(sample):
 def test_sizes_match_the_issue(sample, frame):
     assert len(DOMAINS) == 8 and EVAL_DB_ID == "1" and DOMAINS[0].name == "game"
     assert {"players", "quests", "equipments"} <= {t.name for t in DOMAINS[0].tables}
-    for domain in sample.manifest["domains"]:
+    hand = [d for d in sample.manifest["domains"] if d["kind"] == "hand"]
+    assert [d["db_id"] for d in hand] == [d.db_id for d in DOMAINS]
+    for domain in hand:
         assert 3 <= len(domain["tables"]) <= 6
         assert all(50 <= n <= 2000 for n in domain["tables"].values()), domain
-    train = frame[frame["db_id"] != EVAL_DB_ID]
+    train = frame[(frame["db_id"] != EVAL_DB_ID) & ~frame["db_id"].isin(SYNTHESIZED_DB_IDS)]
     assert len(train) >= 6000 and train["db_id"].nunique() == 7
     assert (frame["db_id"] == EVAL_DB_ID).sum() >= 300
     assert set(frame["difficulty"]) == {"easy", "medium", "hard", "extra"}
@@ -159,7 +161,7 @@ def test_sample_cache_is_reused_and_written_files_are_complete(sample):
     assert again.path == sample.path and again.content_hash == sample.content_hash
     manifest = json.loads((sample.path / "manifest.json").read_text())
     assert manifest["rows"] == sum(d["questions"] for d in manifest["domains"])
-    assert sorted(p.name for p in (sample.path / "databases").iterdir()) == [
-        f"{i}.sqlite" for i in range(1, 9)
-    ]
+    assert sorted(p.name for p in (sample.path / "databases").iterdir()) == sorted(
+        [f"{i}.sqlite" for i in range(1, 9)] + [f"s{i:03d}.sqlite" for i in range(1, 121)]
+    )
     assert Counter(sample.frame()["db_id"])[EVAL_DB_ID] == manifest["domains"][0]["questions"]

@@ -47,7 +47,7 @@ def test_an_unreachable_hub_data_set_is_a_clear_error(studio_home, monkeypatch):
 def test_sample_source_comes_with_its_databases(studio_home):
     install_sample(studio_home)
     loaded = load_source("sample")
-    assert sorted(loaded.databases) == [str(i) for i in range(1, 9)]
+    assert sorted(loaded.databases) == [str(i) for i in range(1, 9)] + [f"s{i:03d}" for i in range(1, 121)]
     assert all(path.exists() for path in loaded.databases.values())
     counts = loaded.counts()
     assert counts.loc[counts["db_id"] == "total", "total"].item() == len(loaded.frame)

@@ -70,8 +70,9 @@ def test_the_sample_loads_with_its_report_counts_and_split(client):
     report, preview, counts, plot = client.predict(*SAMPLE, api_name="/data_load")
     rows, game = _total(counts), _total(counts, "1")
     assert f"Kept **{rows} rows** and dropped **0** of {rows}" in report
-    assert "Source: bundled sample" in report
-    assert [row[0] for row in counts["data"]] == [str(d) for d in range(1, 9)] + ["total"]
+    assert "Source: bundled sample" in report and "128 domains (120 synthesized), 1 held out (game)" in report
+    assert [row[0] for row in counts["data"]] == [str(d) for d in range(1, 9)] + [
+        f"s{i:03d}" for i in range(1, 121)] + ["total"]
     assert preview["headers"] == ["db_id", "context", "question", "answer", "difficulty"]
     assert len(preview["data"]) == 20
     assert sum(row[-1] for row in plot["data"]) == rows  # the bar plot: db_id, difficulty, rows
@@ -80,6 +81,9 @@ def test_the_sample_loads_with_its_report_counts_and_split(client):
     train = rows - game
     assert split == (f"Training rows: {round(train * 0.4)} of {train} used · evaluation rows: {game}"
                      " (before the execution filter)")
+    hand = sum(_total(counts, str(d)) for d in range(2, 9))  # the hand-written schemas only
+    split = client.predict(*BOOK_SPLIT, 1.0, 42, "hand", api_name="/data_split")
+    assert split.startswith(f"Training rows: {hand} of {hand} used · evaluation rows: {game}")
     split = client.predict("holdout", "99", 0.1, 1.0, 42, api_name="/data_split")
     assert split.startswith("⚠️ held-out database(s) 99 not in the data")
 

@@ -49,6 +49,12 @@ def register(subparsers) -> None:
     prepare.add_argument("--exec-timeout", type=float, default=2.0, help="seconds per gold SQL")
     prepare.add_argument("--template", type=Path, help="prompt template file with {ddl}, {question}, {query}")
     prepare.add_argument("--name", default="", help="a label for the version")
+    prepare.add_argument(
+        "--schemas",
+        default="all",
+        metavar="all|hand|synthesized",
+        help="the sample's schemas to train on: all (default), the 8 hand-written or the 120 synthesized",
+    )
     prepare.add_argument("--tokenizer", help="tokenizer folder: add token statistics")
     prepare.add_argument("--block-size", type=int, default=1024)
     prepare.set_defaults(func=_prepare)
@@ -135,6 +141,7 @@ def _prepare(args) -> int:
         exec_timeout_s=args.exec_timeout,
         prompt_template=template,
         name=args.name,
+        schemas=args.schemas,
     )
     version = prepare_dataset(
         args.source,
@@ -180,9 +187,11 @@ def _sample(args) -> int:
     manifest = info.manifest
     for domain in manifest["domains"]:
         print(
-            f"db {domain['db_id']} {domain['name']:<8} {domain['questions']:>5} questions  {domain['difficulty']}"
+            f"db {domain['db_id']:<4} {domain['name']:<16} {domain['questions']:>5} questions  "
+            f"{domain['difficulty']}"
         )
     print(f"sample: {manifest['rows']} questions from {manifest['templates']} templates in {info.path}")
+    print(f"sample: {info.summary()}")
     print(
         json.dumps(
             {
@@ -190,6 +199,8 @@ def _sample(args) -> int:
                 "content_hash": info.content_hash,
                 "rows": manifest["rows"],
                 "templates": manifest["templates"],
+                "domains": len(manifest["domains"]),
+                "synthesized": manifest["synthesized"],
             },
             ensure_ascii=False,
         )

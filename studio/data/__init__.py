@@ -33,6 +33,7 @@ _MODULES = {
     "prepare": (
         "PrepareOptions",
         "prepare_dataset",
+        "choose_schemas",
         "split_rows",
         "take_fraction",
         "JudgeFilter",
@@ -41,7 +42,7 @@ _MODULES = {
     "versions": ("DatasetVersion", "get_version", "list_versions", "versions_table"),
     "tokens": ("TokenStats", "token_stats", "load_tokenizer"),
     "execution": ("GoldChecker", "find_databases"),
-    "sample": ("SampleInfo", "ensure_sample", "export_sample", "EVAL_DB_ID"),
+    "sample": ("SampleInfo", "ensure_sample", "export_sample", "EVAL_DB_ID", "SCHEMA_CHOICES"),
 }
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from studio.data.execution import GoldChecker
-from studio.data.sample import EVAL_DB_ID
+from studio.data.sample import EVAL_DB_ID, SCHEMA_CHOICES, SYNTHESIZED_DB_IDS
 from studio.data.sources import LoadedData, Progress, SourceSpec, load_source
 from studio.data.versions import DatasetVersion, find_version, save_version, version_dir
 from studio.errors import StudioError
@@ -48,8 +48,12 @@ class PrepareOptions:
     exec_timeout_s: float = 2.0
     prompt_template: str = BOOK_TEMPLATE
     name: str = ""
+    schemas: str = "all"  # the sample's schemas to keep: all, hand (written) or synthesized (SCHEMA_CHOICES)
 
     def check(self) -> None:
+        if self.schemas not in SCHEMA_CHOICES:
+            raise StudioError("schemas must be one of {choices}, not '{schemas}'", key="prep_bad_schemas",
+                              choices=", ".join(SCHEMA_CHOICES), schemas=self.schemas)
         if not 0 < self.fraction <= 1:
             raise StudioError("the fraction must be in (0, 1], not {fraction}", key="prep_bad_fraction",
                               fraction=self.fraction)
@@ -71,6 +75,20 @@ class PrepareOptions:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "holdout_db_ids": list(self.holdout_db_ids), "split": self.split}
+
+
+def choose_schemas(loaded: LoadedData, options: PrepareOptions) -> pd.DataFrame:
+    """The loaded rows of the chosen schemas: the sample's hand-written or synthesized domains (the
+    held-out ones stay either way), or all rows."""
+    frame = loaded.frame
+    if options.schemas == "all":
+        return frame
+    if loaded.source.kind != "sample":
+        raise StudioError("only the bundled sample has synthesized schemas: choose 'all' for {source}",
+                          key="prep_schemas_not_sample", source=loaded.source.label())
+    synthesized = frame["db_id"].isin(SYNTHESIZED_DB_IDS)
+    held = frame["db_id"].isin(options.holdout_db_ids) if options.eval_fraction is None else False
+    return frame[(synthesized if options.schemas == "synthesized" else ~synthesized) | held]
 
 
 def split_rows(frame: pd.DataFrame, options: PrepareOptions) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -154,7 +172,7 @@ def prepare_dataset(
         else load_source(source, mapping, db_dir=db_dir, settings=settings, progress=progress)
     )
     counts: dict = {"loaded": len(loaded.frame), "dropped_on_load": loaded.report.dropped_by_reason}
-    train, evaluation = split_rows(loaded.frame, options)
+    train, evaluation = split_rows(choose_schemas(loaded, options), options)
     counts["split"] = {"train": len(train), "eval": len(evaluation)}
 
     if options.exec_filter:

@@ -113,6 +113,7 @@ def load_source(
     if spec.kind == "sample":
         info = ensure_sample(settings.home, progress)
         frame, report = clean_frame(info.frame(), "bundled sample", mapping, limits)
+        report.notes.append(info.summary())
         databases = info.databases
         fingerprints = {db_id: f"sample:{info.content_hash}:{db_id}" for db_id in databases}
     elif spec.kind == "file":

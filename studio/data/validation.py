@@ -36,6 +36,7 @@ NOTE_TEXTS = {
     "no_db_id": "no db_id column: every row belongs to database '{db_id}' (use a random split)",
     "ignored_columns": "ignored column(s): {columns}",
     "cp949": "decoded as CP949 (EUC-KR), the Korean Windows encoding",
+    "sample_domains": "{domains} domains ({synthesized} synthesized), 1 held out ({held})",
 }
 
 

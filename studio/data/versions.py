@@ -132,7 +132,8 @@ def list_versions(settings: Settings | None = None) -> list[DatasetVersion]:
 
 
 def versions_table(settings: Settings | None = None) -> pd.DataFrame:
-    """The versions as a table for the UI: id, name, source, split, fraction, rows, created."""
+    """The versions as a table for the UI: id, name, source, split, fraction, rows, databases (training /
+    evaluation: how many schemas a run trains on), created."""
     return pd.DataFrame(
         [
             {
@@ -143,11 +144,12 @@ def versions_table(settings: Settings | None = None) -> pd.DataFrame:
                 "fraction": v.options.get("fraction"),
                 "train": v.train_rows,
                 "eval": v.eval_rows,
+                "databases": f"{len(v.counts.get('train_by_db', {}))} / {len(v.counts.get('eval_by_db', {}))}",
                 "created": v.created_at,
             }
             for v in list_versions(settings)
         ],
-        columns=["id", "name", "source", "split", "fraction", "train", "eval", "created"],
+        columns=["id", "name", "source", "split", "fraction", "train", "eval", "databases", "created"],
     )
 
 

@@ -27,8 +27,10 @@ from studio.data import (
     BOOK_DATASET,
     COLUMNS,
     FRACTIONS,
+    SCHEMA_CHOICES,
     PrepareOptions,
     SourceSpec,
+    choose_schemas,
     list_versions,
     load_source,
     prepare_dataset,
@@ -75,20 +77,21 @@ def build() -> None:
     prep.split.change(lambda kind: _shown(kind, "holdout", "random"), prep.split,
                       [prep.holdout, prep.eval_fraction], api_name=False, queue=False)
     split_inputs = [prep.split, prep.holdout, prep.eval_fraction, prep.fraction, prep.seed]
+    # Schemas come last in each event's inputs: API calls written before the choice existed still fit.
     token_outputs = [stats, tok.summary, tok.histogram, tok.truncation]
     loading = src.load.click(
         load_data, [src.kind, src.upload, src.hub_id, src.hub_config, src.hub_split, *src.mapping],
         [loaded, src.report, shown.preview, shown.counts, shown.counts_plot], api_name="data_load")
     # New rows: the old token counts no longer apply, and the split preview counts the new rows.
     loading.success(lambda: (None, NO_TOKENS, None, ""), None, token_outputs, api_name=False).then(
-        preview_split, [loaded, *split_inputs], prep.summary, api_name=False)
+        preview_split, [loaded, *split_inputs, prep.schemas], prep.summary, api_name=False)
     gr.on([prep.split.change, prep.holdout.submit, prep.holdout.blur, prep.eval_fraction.release,
-           prep.fraction.release, prep.seed.submit],
-          preview_split, [loaded, *split_inputs], prep.summary, api_name="data_split")
+           prep.fraction.release, prep.seed.submit, prep.schemas.change],
+          preview_split, [loaded, *split_inputs, prep.schemas], prep.summary, api_name="data_split")
     tok.count.click(count_tokens, [loaded, tok.model, tok.block_size], token_outputs, api_name="data_tokens",
                     concurrency_limit=1, concurrency_id="data-tokens")
     tok.block_size.change(truncated, [stats, tok.block_size], tok.truncation, api_name="data_truncation")
-    prep.save.click(save_version, [loaded, *split_inputs, prep.exec_filter, prep.name],
+    prep.save.click(save_version, [loaded, *split_inputs, prep.exec_filter, prep.name, prep.schemas],
                     [prep.saved, prep.versions], api_name="data_save", concurrency_limit=1,
                     concurrency_id="data-save")
     prep.refresh.click(saved_versions, None, prep.versions, api_name="data_versions")
@@ -177,6 +180,8 @@ def _prepare_section() -> SimpleNamespace:
         name = gr.Textbox(label=t("data.name"), elem_id="data-name")
         exec_filter = gr.Checkbox(DEFAULTS.exec_filter, label=t("data.exec_filter"),
                                   info=t("data.exec_filter_info"), elem_id="data-exec-filter")
+        schemas = gr.Radio([(t(f"data.schemas_{c}"), c) for c in SCHEMA_CHOICES], value=DEFAULTS.schemas,
+                           label=t("data.schemas"), elem_id="data-schemas")
     summary = gr.Markdown(elem_id="data-split-summary")
     save = gr.Button(t("data.save"), variant="primary", elem_id="data-save")
     saved = gr.Markdown(elem_id="data-saved")
@@ -185,8 +190,8 @@ def _prepare_section() -> SimpleNamespace:
         refresh = gr.Button(t("data.refresh"), size="sm", scale=0, elem_id="data-refresh")
     versions = gr.Dataframe(saved_versions, interactive=False, elem_id="data-versions")  # read on page load
     return SimpleNamespace(split=split, holdout=holdout, eval_fraction=eval_fraction, fraction=fraction,
-                           seed=seed, name=name, exec_filter=exec_filter, summary=summary, save=save,
-                           saved=saved, refresh=refresh, versions=versions)
+                           seed=seed, name=name, exec_filter=exec_filter, schemas=schemas, summary=summary,
+                           save=save, saved=saved, refresh=refresh, versions=versions)
 
 
 def _judge_section() -> SimpleNamespace:
@@ -243,11 +248,13 @@ def _require(loaded, request: gr.Request):
 
 
 def _options(split: str, holdout: str, eval_fraction: float, fraction: float, seed: float,
-             exec_filter: bool = DEFAULTS.exec_filter, name: str = "") -> PrepareOptions:
+             exec_filter: bool = DEFAULTS.exec_filter, name: str = "", schemas: str = DEFAULTS.schemas
+             ) -> PrepareOptions:
     return PrepareOptions(
         holdout_db_ids=tuple(d.strip() for d in holdout.split(",") if d.strip()),
         eval_fraction=float(eval_fraction) if split == "random" else None,
-        fraction=float(fraction), seed=int(seed or 0), exec_filter=bool(exec_filter), name=name.strip())
+        fraction=float(fraction), seed=int(seed or 0), exec_filter=bool(exec_filter), name=name.strip(),
+        schemas=schemas or DEFAULTS.schemas)
 
 
 @user_errors
@@ -286,14 +293,14 @@ def _counts_long(table: pd.DataFrame) -> pd.DataFrame:
 
 @user_errors
 def preview_split(loaded, split: str, holdout: str, eval_fraction: float, fraction: float, seed: float,
-                  request: gr.Request):
+                  schemas: str, request: gr.Request):
     """How many rows each side of the split gets (before the execution filter); a problem as a warning."""
     if loaded is None:
         return ""
-    options = _options(split, holdout, eval_fraction, fraction, seed)
+    options = _options(split, holdout, eval_fraction, fraction, seed, schemas=schemas)
     try:
         options.check()
-        train, evaluation = split_rows(loaded.frame, options)
+        train, evaluation = split_rows(choose_schemas(loaded, options), options)
     except StudioError as exc:  # shown inline: a toast on every slider move would nag
         return f"⚠️ {error_text(exc, request)}"
     used = len(take_fraction(train, options.fraction, options.seed))
@@ -338,11 +345,11 @@ def _truncation(stats, block_size, request: gr.Request) -> str:
 
 @user_errors
 def save_version(loaded, split: str, holdout: str, eval_fraction: float, fraction: float, seed: float,
-                 exec_filter: bool, name: str, request: gr.Request, profile: gr.OAuthProfile | None,
-                 progress=gr.Progress()):
+                 exec_filter: bool, name: str, schemas: str, request: gr.Request,
+                 profile: gr.OAuthProfile | None, progress=gr.Progress()):
     require_admin(request, profile, action=SAVE_DATA)  # writes into the shared studio
     data = _require(loaded, request)
-    options = _options(split, holdout, eval_fraction, fraction, seed, exec_filter, name)
+    options = _options(split, holdout, eval_fraction, fraction, seed, exec_filter, name, schemas)
     version = prepare_dataset(data, options, progress=progress)
     dropped = version.counts.get("exec_filter", {})
     message = say("data_saved", request, id=version.id, train=version.train_rows, eval=version.eval_rows,

@@ -25,6 +25,7 @@ from studio.data.sample.domains import DOMAINS
 from studio.data.sample.generate import SEED, Progress, content_hash, generate
 from studio.data.sample.synth import SYNTHESIZED
 from studio.data.sample.templates import TEMPLATES
+from studio.data.validation import Note
 from studio.settings import load_settings
 
 __all__ = [
@@ -71,12 +72,13 @@ class SampleInfo:
     def frame(self) -> pd.DataFrame:
         return pd.read_csv(self.csv_path, dtype=str, keep_default_na=False)
 
-    def summary(self) -> str:
-        """'128 domains (120 synthesized), 1 held out (game)'."""
+    def summary(self) -> Note:
+        """How many domains, how many synthesized, which one is held out: '128 domains (120 synthesized),
+        1 held out (game)' as a note of the sample's validation report."""
         domains = self.manifest["domains"]
         synthesized = sum(d.get("kind") == "synthesized" for d in domains)
         held = next((d["name"] for d in domains if d["db_id"] == EVAL_DB_ID), EVAL_DB_ID)
-        return f"{len(domains)} domains ({synthesized} synthesized), 1 held out ({held})"
+        return Note("sample_domains", {"domains": len(domains), "synthesized": synthesized, "held": held})
 
 
 def generator_key() -> str:

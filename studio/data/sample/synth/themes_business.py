@@ -302,7 +302,7 @@ HOTEL = Theme("hotel", "호텔", (
           name_col("호텔명", "name hotel_name {s}_name title",
                    ("그랜드", "로얄", "오션", "시티", "파크", "스카이", "하버", "레이크", "센트럴", "더"),
                    ("서울", "부산", "제주", "강릉", "여수", "경주", "인천", "속초"), ("호텔", "리조트"), sep=" "),
-          cat("성급", "stars star_rating class", (3, 4, 5), (40, 40, 20)), LOCATION,
+          cat("성급", "stars star_rating hotel_class", (3, 4, 5), (40, 40, 20)), LOCATION,
           num("객실 수", "room_count rooms total_rooms", integer(30, 900, 10, skew=1.5), unit="개", summable=True, **MORE),
           OPENED, RATING),
     table("room", "객실", "개", "rooms:room suites:suite units:unit", (30, 150),

@@ -264,7 +264,7 @@ RESEARCH = Theme("research", "연구소", (
           cat("직위", "position rank title_rank", ("연구원", "선임연구원", "책임연구원", "수석연구원"), (35, 30, 25, 10)),
           cat("학위", "degree education highest_degree", ("학사", "석사", "박사"), (15, 35, 50)),
           HIRED, NATIONALITY, refs=(Ref("lab", "소속 연구실"),)),
-    table("instrument", "장비", "대", "instruments:instrument devices:device apparatus:apparatus", (10, 40),
+    table("instrument", "실험 장비", "대", "instruments:instrument devices:device apparatus:apparatus", (10, 40),
           name_col("장비명", "name instrument_name {s}_name model_name",
                    ("고속", "정밀", "초저온", "디지털", "자동", "휴대용"),
                    ("원심분리기", "현미경", "분광기", "크로마토그래피", "PCR 장비", "질량분석기", "전자저울", "배양기"),
