@@ -25,7 +25,10 @@ import pandas as pd
 from studio.data.execution import GoldChecker
 from studio.data.sample import EVAL_DB_ID, SCHEMA_CHOICES, SYNTHESIZED_DB_IDS
 from studio.data.sources import LoadedData, Progress, SourceSpec, load_source
-from studio.data.versions import DatasetVersion, find_version, save_version, version_dir
+from studio.data.validation import short_list
+from studio.data.versions import (
+    STAGING_PREFIX, DatasetVersion, find_version, save_version, version_dir, writing_versions,
+)
 from studio.errors import StudioError
 from studio.names import check_name, join_inside
 from studio.prompts import BOOK_TEMPLATE, PromptTemplate
@@ -35,6 +38,9 @@ from studio.settings import Settings, load_settings
 # plugs in here); its `__name__` is recorded in the version.
 JudgeFilter = Callable[[pd.DataFrame], Sequence[bool]]
 FRACTIONS = (0.2, 0.4, 0.6, 0.8, 1.0)  # the book's data-size experiment
+SEED_MAX = 2**32 - 1  # numpy's (and so pandas' sample()) range of seeds
+EXEC_TIMEOUT_MAX_S = 600.0  # per gold query; the default is 2 s
+BLOCK_SIZE_MAX = 1 << 20  # tokens; far beyond any model's context
 ROW_COLUMNS = ("id", "db_id", "context", "question", "answer", "difficulty")
 
 
@@ -54,6 +60,14 @@ class PrepareOptions:
         if self.schemas not in SCHEMA_CHOICES:
             raise StudioError("schemas must be one of {choices}, not '{schemas}'", key="prep_bad_schemas",
                               choices=", ".join(SCHEMA_CHOICES), schemas=self.schemas)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= SEED_MAX:
+            raise StudioError("the seed must be a whole number from 0 to {limit}, not {seed}",
+                              key="prep_bad_seed", limit=SEED_MAX, seed=self.seed)
+        # `not 0 < t <= max` is also true for NaN: a NaN deadline would never pass, a negative one always
+        if not 0 < self.exec_timeout_s <= EXEC_TIMEOUT_MAX_S:
+            raise StudioError("the execution timeout must be more than 0 and at most {limit:g} seconds, not "
+                              "{timeout}", key="prep_bad_exec_timeout", limit=EXEC_TIMEOUT_MAX_S,
+                              timeout=self.exec_timeout_s)
         if not 0 < self.fraction <= 1:
             raise StudioError("the fraction must be in (0, 1], not {fraction}", key="prep_bad_fraction",
                               fraction=self.fraction)
@@ -99,7 +113,7 @@ def split_rows(frame: pd.DataFrame, options: PrepareOptions) -> tuple[pd.DataFra
         return shuffled.iloc[n_eval:], shuffled.iloc[:n_eval].sort_index()
     held = frame["db_id"].isin(options.holdout_db_ids)
     if not held.any():
-        present = ", ".join(sorted(frame["db_id"].unique())[:10])
+        present = short_list(sorted(frame["db_id"].unique()))
         raise StudioError(
             "held-out database(s) {held} not in the data (databases: {present}); "
             "choose another or a random split",
@@ -165,6 +179,9 @@ def prepare_dataset(
 ) -> DatasetVersion:
     """Validate, split, filter and write a data set version; the same inputs give the same version."""
     options.check()
+    if tokenizer is not None and not 1 <= block_size <= BLOCK_SIZE_MAX:
+        raise StudioError("the block size must be from 1 to {limit} tokens, not {block_size}",
+                          key="prep_bad_block_size", limit=BLOCK_SIZE_MAX, block_size=block_size)
     settings = settings or load_settings()
     loaded = (
         source
@@ -267,47 +284,47 @@ def _write(
     if existing is not None and existing.eval_file.exists():
         return existing  # idempotent: same input and options, same version
 
-    target = version_dir(version_id, settings)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
-    try:
-        for name, data in files.items():
-            (staging / name).parent.mkdir(parents=True, exist_ok=True)
-            (staging / name).write_bytes(data)
-        (staging / "databases").mkdir()
-        for db_id in db_ids:
-            out = join_inside(staging / "databases", db_files[db_id])
-            if db_id in loaded.databases:
-                shutil.copyfile(loaded.databases[db_id], out)
-            else:
-                _create_from_ddl(out, ddl_only[db_id])
-        version = DatasetVersion(
-            id=version_id,
-            name=options.name,
-            content_hash=content_hash,
-            path=target,
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            source={
-                **loaded.source.to_dict(),
-                "label": loaded.source.label(),
-                "fingerprint": loaded.fingerprint,
-            },
-            mapping=dict(loaded.report.mapping),
-            options={**options.to_dict(), "judge": recipe["judge"]},
-            counts=counts,
-        )
-        (staging / "version.json").write_text(
-            json.dumps(version.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
-        staging.chmod(0o755)
-        if target.exists() and not (target / "version.json").exists():
-            shutil.rmtree(target)  # an interrupted earlier run
-        if not target.exists():  # else a concurrent run wrote the same content: keep it
-            os.replace(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    save_version(version, settings)
+    version = DatasetVersion(
+        id=version_id,
+        name=options.name,
+        content_hash=content_hash,
+        path=version_dir(version_id, settings),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        source={**loaded.source.to_dict(), "label": loaded.source.label(), "fingerprint": loaded.fingerprint},
+        mapping=dict(loaded.report.mapping),
+        options={**options.to_dict(), "judge": recipe["judge"]},
+        counts=counts,
+    )
+    with writing_versions(settings) as folder:  # recovery leaves this staging folder alone
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+        try:
+            for name, data in files.items():
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                (staging / name).write_bytes(data)
+            (staging / "databases").mkdir()
+            for db_id in db_ids:
+                out = join_inside(staging / "databases", db_files[db_id])
+                if db_id in loaded.databases:
+                    shutil.copyfile(loaded.databases[db_id], out)
+                else:
+                    _create_from_ddl(out, ddl_only[db_id])
+            (staging / "version.json").write_text(
+                json.dumps(version.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
+            staging.chmod(0o755)
+            _move_into_place(staging, version.path)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        save_version(version, settings)
     return version
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    """The folder appears whole or not at all."""
+    if target.exists() and not (target / "version.json").exists():
+        shutil.rmtree(target)  # an interrupted earlier run
+    if not target.exists():  # else a concurrent run wrote the same content: keep it
+        os.replace(staging, target)
 
 
 def _file_hash(path: Path) -> str:

@@ -7,12 +7,23 @@ Layout of a version folder (what the training runner and the evaluation read):
   eval.jsonl            the held-out rows, same columns (the prompt is made at inference time)
   databases/<db_id>.sqlite   a database per db_id, for execution match
   version.json          the same record as the registry row
+
+A version folder appears whole (prepare writes a `.staging-*` folder and renames it), then gets its registry
+row. A prepare killed in between leaves a `.staging-*` folder, or a version folder without a row: the first
+look at the versions in a process (`recover_leftovers`) removes the first and registers the second when it
+is complete, as the killed prepare would have (running it again would register the same folder).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
-from dataclasses import asdict, dataclass
+import re
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +36,9 @@ from studio.prompts import BOOK_TEMPLATE
 from studio.settings import Settings, load_settings
 
 DATASETS_DIR = "datasets"
+STAGING_PREFIX = ".staging-"
+LOCK_FILE = ".writers.lock"  # prepares hold it shared while they write; recovery needs it alone
+VERSION_ID = re.compile(r"^ds-[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -90,25 +104,133 @@ def save_version(version: DatasetVersion, settings: Settings | None = None) -> N
     settings = settings or load_settings()
     db = registry.connect(settings.registry_path)
     try:
-        db.execute(
-            "INSERT OR IGNORE INTO datasets (id, name, created_at, content_hash, source, mapping, options, counts,"
-            " train_rows, eval_rows, path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                version.id,
-                version.name,
-                version.created_at,
-                version.content_hash,
-                _json(version.source),
-                _json(version.mapping),
-                _json(version.options),
-                _json(version.counts),
-                version.train_rows,
-                version.eval_rows,
-                version.path.relative_to(settings.home).as_posix(),
-            ),
-        )
+        _insert(db, version, settings)
     finally:
         db.close()
+
+
+def _insert(db: sqlite3.Connection, version: DatasetVersion, settings: Settings) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO datasets (id, name, created_at, content_hash, source, mapping, options, counts,"
+        " train_rows, eval_rows, path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            version.id,
+            version.name,
+            version.created_at,
+            version.content_hash,
+            _json(version.source),
+            _json(version.mapping),
+            _json(version.options),
+            _json(version.counts),
+            version.train_rows,
+            version.eval_rows,
+            version.path.relative_to(settings.home).as_posix(),
+        ),
+    )
+
+
+# --- what a killed prepare leaves ------------------------------------------------------------------------
+
+
+@contextmanager
+def writing_versions(settings: Settings) -> Iterator[Path]:
+    """Held by a prepare from its staging folder to its registry row (shared: prepares run side by side),
+    so that recovery never takes a live prepare's folders for leftovers. Yields the datasets folder."""
+    folder = settings.home / DATASETS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / LOCK_FILE).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        try:
+            yield folder
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class Recovery:
+    """What recover_leftovers did: folders removed and versions registered, by name."""
+
+    removed: list[str] = field(default_factory=list)
+    registered: list[str] = field(default_factory=list)
+    skipped: bool = False  # a prepare (or the registry) was busy: tried again at the next look
+
+
+_RECOVERED: set[Path] = set()  # homes whose leftovers this process has dealt with
+
+
+def recover_leftovers(settings: Settings) -> Recovery:
+    """Remove stale `.staging-*` folders and settle version folders that have no registry row: registered
+    when complete (version.json names this folder's id, and its files hold the rows it counts), else
+    removed. Does nothing while a prepare writes or the registry is busy (then `skipped`)."""
+    report = Recovery()
+    folder = settings.home / DATASETS_DIR
+    if not folder.is_dir():
+        return report
+    with (folder / LOCK_FILE).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            report.skipped = True
+            return report
+        try:
+            _settle(folder, settings, report)
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    return report
+
+
+def _settle(folder: Path, settings: Settings, report: Recovery) -> None:
+    db = registry.connect(settings.registry_path)
+    try:
+        db.execute("PRAGMA busy_timeout = 1000")  # never wait long: this is housekeeping
+        try:
+            db.execute("BEGIN IMMEDIATE")  # the results import copies folders inside its transaction
+        except sqlite3.OperationalError:
+            report.skipped = True
+            return
+        with db:
+            known = {row[0] for row in db.execute("SELECT path FROM datasets")}
+            for entry in sorted(folder.iterdir()):
+                if not entry.is_dir() or entry.is_symlink():
+                    continue
+                if entry.name.startswith(STAGING_PREFIX):
+                    shutil.rmtree(entry, ignore_errors=True)
+                    report.removed.append(entry.name)
+                elif VERSION_ID.match(entry.name) and f"{DATASETS_DIR}/{entry.name}" not in known:
+                    version = _complete_version(entry)
+                    if version is None:
+                        shutil.rmtree(entry, ignore_errors=True)
+                        report.removed.append(entry.name)
+                    else:
+                        _insert(db, version, settings)
+                        report.registered.append(entry.name)
+    finally:
+        db.close()
+
+
+def _complete_version(folder: Path) -> DatasetVersion | None:
+    """The version a folder holds, if it is whole: its record names it, and its files hold what it counts."""
+    try:
+        record = json.loads((folder / "version.json").read_text(encoding="utf-8"))
+        version = DatasetVersion(**{name: record[name] for name in _FIELDS}, path=folder)
+        whole = (
+            version.id == folder.name
+            and version.train_csv.is_file()
+            and version.databases_dir.is_dir()
+            and _lines(version.train_file) == version.train_rows
+            and _lines(version.eval_file) == version.eval_rows
+        )
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return version if whole else None
+
+
+_FIELDS = [name for name in DatasetVersion.__dataclass_fields__ if name != "path"]
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as f:
+        return sum(1 for line in f if line.strip())
 
 
 def get_version(version_id: str, settings: Settings | None = None) -> DatasetVersion:
@@ -154,6 +276,8 @@ def versions_table(settings: Settings | None = None) -> pd.DataFrame:
 
 
 def _select(settings: Settings, where: str, args: tuple) -> list[DatasetVersion]:
+    if settings.home not in _RECOVERED and not recover_leftovers(settings).skipped:
+        _RECOVERED.add(settings.home)  # once a process: crash leftovers are an older process's
     db = registry.connect(settings.registry_path)
     try:
         rows = db.execute(f"SELECT * FROM datasets {where}", args).fetchall()

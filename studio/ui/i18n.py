@@ -657,6 +657,9 @@ ERRORS_KO = {
     "hub_payment_required": "Hub가 결제를 요구합니다 (402: {server}). 무료 하드웨어를 고르거나 결제 수단을 등록하세요.",
     "hub_http_status": "Hub가 {status} 오류로 응답했습니다: {server}",
     # studio/data/prepare.py
+    "prep_bad_seed": "시드는 0부터 {limit}까지의 정수여야 합니다: {seed}",
+    "prep_bad_exec_timeout": "실행 제한 시간은 0초보다 길고 {limit:g}초 이하여야 합니다: {timeout}",
+    "prep_bad_block_size": "block_size는 1부터 {limit} 토큰까지여야 합니다: {block_size}",
     "prep_bad_fraction": "학습 데이터 사용 비율은 0보다 크고 1 이하여야 합니다: {fraction}",
     "prep_bad_schemas": "스키마는 {choices} 중 하나여야 합니다: '{schemas}'",
     "prep_schemas_not_sample": "합성 스키마는 내장 샘플에만 있습니다. {source}에는 '전체'를 고르세요",
