@@ -14,6 +14,8 @@ from pathlib import Path
 
 from studio.errors import StudioError
 
+TEMPLATE_MAX_BYTES = 64 * 1024
+
 
 def register(subparsers) -> None:
     data = subparsers.add_parser("data", help="check, prepare and export Text2SQL data sets")
@@ -127,11 +129,7 @@ def _prepare(args) -> int:
     from studio.data.prepare import PrepareOptions, prepare_dataset
     from studio.prompts import BOOK_TEMPLATE
 
-    template = BOOK_TEMPLATE
-    if args.template:
-        if not args.template.is_file():
-            raise StudioError(f"template file not found: {args.template}")
-        template = args.template.read_text(encoding="utf-8")
+    template = _read_template(args.template) if args.template else BOOK_TEMPLATE
     options = PrepareOptions(
         holdout_db_ids=tuple(args.holdout_db or PrepareOptions().holdout_db_ids),
         eval_fraction=args.random_split,
@@ -170,6 +168,20 @@ def _prepare(args) -> int:
         )
     )
     return 0
+
+
+def _read_template(path: Path) -> str:
+    """A prompt template file's text (UTF-8), or one clear line on why it cannot be one."""
+    if not path.is_file():
+        raise StudioError(f"template file not found: {path}")
+    if path.stat().st_size > TEMPLATE_MAX_BYTES:
+        raise StudioError(f"the template file {path} is over {TEMPLATE_MAX_BYTES // 1024} KiB: a prompt template "
+                          "is a few lines with {ddl}, {question} and {query}")
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise StudioError(f"the template file {path} is not UTF-8 text (undecodable byte at offset {exc.start}); "
+                          "save it as UTF-8") from None
 
 
 def _progress():

@@ -21,6 +21,8 @@ REQUIRED = ("context", "question", "answer")
 OPTIONAL = ("db_id", "difficulty")
 COLUMNS = ("db_id", "context", "question", "answer", "difficulty")
 DEFAULT_DB_ID = "default"
+NAMES_SHOWN = 10  # column names a message lists before "… and N more" (a file may have 100k columns)
+COLUMNS_IN_JSON = 100  # column names the report's JSON lists (column_count says how many there are)
 # Names other data sets use for our columns (Spider, sql-create-context, Korean exports).
 ALIASES = {
     "question": ("question", "questions", "nl", "utterance", "instruction", "질문"),
@@ -76,7 +78,16 @@ class ValidationReport:
     def to_dict(self) -> dict:
         # Notes as English sentences: the JSON the CLI prints stays readable and as it was.
         notes = [str(note) for note in self.notes]
-        return {"rows": self.rows, "dropped": self.dropped, **asdict(self), "notes": notes}
+        return {"rows": self.rows, "dropped": self.dropped, **asdict(self), "notes": notes,
+                "columns": self.columns[:COLUMNS_IN_JSON], "column_count": len(self.columns),
+                "extra_columns": self.extra_columns[:COLUMNS_IN_JSON]}
+
+
+def short_list(names: Iterable[object], limit: int = NAMES_SHOWN) -> str:
+    """Names for a message: the first `limit`, then how many more ("a, b, c and 99997 more")."""
+    names = [str(name) for name in names]
+    shown = ", ".join(names[:limit])
+    return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
 
 
 def resolve_mapping(
@@ -91,11 +102,11 @@ def resolve_mapping(
     unknown = [k for k in explicit if k not in COLUMNS]
     if unknown:
         raise StudioError("cannot map unknown column(s) {unknown}: map onto {known}", key="data_map_unknown",
-                          unknown=", ".join(unknown), known=", ".join(COLUMNS))
+                          unknown=short_list(unknown), known=", ".join(COLUMNS))
     absent = [v for v in explicit.values() if v not in found]
     if absent:
         raise StudioError("mapped column(s) not in the data: {absent} (found: {found})",
-                          key="data_map_absent", absent=", ".join(absent), found=", ".join(found))
+                          key="data_map_absent", absent=short_list(absent), found=short_list(found))
     resolved, notes = dict(explicit), []
     by_lower = {name.strip().lower(): name for name in found}
     for ours in COLUMNS:
@@ -115,7 +126,7 @@ def resolve_mapping(
                               missing=", ".join(missing), first=missing[0])
         raise StudioError("missing required column(s): {missing} (found: {found}); "
                           "rename them or map them, e.g. {first}=<your column>", key="data_missing_columns",
-                          missing=", ".join(missing), found=", ".join(found), first=missing[0])
+                          missing=", ".join(missing), found=short_list(found), first=missing[0])
     return resolved, notes
 
 
@@ -155,7 +166,7 @@ class RowCleaner:
         if "db_id" not in self.mapping:
             self.report.notes.append(Note("no_db_id", {"db_id": DEFAULT_DB_ID}))
         if self.report.extra_columns:
-            columns = ", ".join(self.report.extra_columns)
+            columns = short_list(self.report.extra_columns)
             self.report.notes.append(Note("ignored_columns", {"columns": columns}))
 
     def _drop(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -185,8 +196,8 @@ class RowCleaner:
         return frame
 
     def _check_db_ids(self, db_ids: pd.Series) -> None:
-        """A db_id names its database file (`<db_id>.sqlite`): one that cannot be a file name rejects the data
-        before anything is written, with the row it is on (dropping it would hide a broken or hostile file)."""
+        """A db_id names its database file (`<db_id>.sqlite`): one that cannot be a file name rejects the
+        data before anything is written, with its row (dropping the row would hide a broken or hostile file)."""
         for position, db_id in db_ids.items():
             if db_id in self._names:
                 continue
