@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluation.paths import name_problem
 from studio.errors import StudioError
 from studio.names import join_inside, named_path
 from studio.settings import Settings, load_settings
@@ -103,10 +104,10 @@ def is_missing_folder(ref: str) -> bool:
 def _prepared_folder(ref: str, settings: Settings) -> Path | None:
     """A model folder placed under STUDIO_HOME/models, named by its folder name (how the pickers offer it:
     a name, never the server's path)."""
-    folder = settings.models_dir / ref
-    if ref and ref == folder.name and not ref.startswith(".") and (folder / "config.json").is_file():
-        return folder
-    return None
+    if name_problem(ref) is not None:  # a name (studio.names' rule), never a path
+        return None
+    folder = named_path(settings.models_dir, ref, "model")
+    return folder if (folder / "config.json").is_file() else None
 
 
 def _checked_folder(folder: Path) -> Path:
