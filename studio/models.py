@@ -24,7 +24,7 @@ from pathlib import Path
 
 from evaluation.paths import name_problem
 from studio.errors import StudioError
-from studio.names import join_inside, named_path
+from studio.names import check_name, join_inside
 from studio.settings import Settings, load_settings
 
 CONVERTER = Path(__file__).parent / "tools" / "convert_gguf.py"
@@ -106,7 +106,7 @@ def _prepared_folder(ref: str, settings: Settings) -> Path | None:
     a name, never the server's path)."""
     if name_problem(ref) is not None:  # a name (studio.names' rule), never a path
         return None
-    folder = named_path(settings.models_dir, ref, "model")
+    folder = settings.models_dir / check_name(ref, "model")  # a link placed there is the operator's: followed
     return folder if (folder / "config.json").is_file() else None
 
 
@@ -118,7 +118,7 @@ def _checked_folder(folder: Path) -> Path:
 
 
 def builtin_path(model: BuiltinModel, settings: Settings) -> Path:
-    return named_path(settings.models_dir, model.name, "model")
+    return settings.models_dir / check_name(model.name, "model")  # may be a link to a shared copy
 
 
 def ensure_builtin(model: BuiltinModel, settings: Settings) -> Path:

@@ -8,6 +8,10 @@ it raises StudioError, keyed, so the CLI and the UI say the same sentence (the U
 - `join_inside(root, *parts)`: the joined path, or a StudioError when it leaves `root` (symlinks resolved).
 - `named_path(root, name, what, suffix)`: both at once, the usual case (`<root>/<name><suffix>`).
 
+`root / check_name(...)` alone already stays inside `root` (one component, never `..`); the resolved check
+adds that no link leads out. Where an operator may link folders in on purpose (a model folder under
+STUDIO_HOME/models pointing at a shared copy), the name check alone is used.
+
 tests/test_names.py scans studio/ and evaluation/ for path joins that skip these.
 """
 
