@@ -1,0 +1,125 @@
+"""Hostile SQL through the sandbox (a database file and an in-memory schema) and through
+`python -m evaluation score`: every statement ends within its deadline plus one second, as an error or a
+timeout, and leaves the database and the file system as they were."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from evaluation.sandbox import Limits, Sandbox
+from studio.settings import REPO_ROOT
+from tests.security.corpus import HOSTILE_SQL, PROBE_DIR, WRITING_SQL
+from tests.security.snapshots import FileSystemSnapshot
+
+TIMEOUT_S = 1.0
+SLACK_S = 1.0  # the issue: the deadline holds within one second, even for single expensive steps
+SCHEMA = ["CREATE TABLE t (a INTEGER, b TEXT)"]
+ROWS = [(i, f"row {i}") for i in range(20)]
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("hostile-sql") / "db.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(SCHEMA[0])
+        db.executemany("INSERT INTO t VALUES (?, ?)", ROWS)
+    db.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory) -> Path:
+    """Where the corpus's ATTACH, VACUUM INTO and load_extension aim (beside /tmp/x, the issue's)."""
+    return tmp_path_factory.mktemp("sql-probe")
+
+
+def _sql(name: str, probe: Path) -> str:
+    return HOSTILE_SQL[name].replace("{probe}", str(probe))
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _assert_safe(sandbox: Sandbox, name: str, probe: Path) -> None:
+    """Ends in time; a statement that writes, attaches or loads is refused; the connection still works."""
+    started = time.monotonic()
+    result = sandbox.run(_sql(name, probe))
+    elapsed = time.monotonic() - started
+    if name in WRITING_SQL:
+        assert not result.ok, f"ran: {result.rows[:3]}"
+    assert elapsed < TIMEOUT_S + SLACK_S, f"took {elapsed:.1f} s under a {TIMEOUT_S:g} s timeout"
+    assert sandbox.run("SELECT count(*) FROM t").rows == [(len(ROWS),)]  # the connection still works
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_SQL))
+def test_hostile_sql_on_a_database_file_ends_in_time_and_writes_nothing(name, database, probe):
+    before, files = _digest(database), FileSystemSnapshot([probe, PROBE_DIR, database.parent])
+    with Sandbox.open_file(database, Limits(timeout_s=TIMEOUT_S)) as sandbox:
+        _assert_safe(sandbox, name, probe)
+    assert _digest(database) == before
+    files.assert_unchanged()
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_SQL))
+def test_hostile_sql_on_an_in_memory_schema_ends_in_time_and_writes_nothing(name, probe):
+    """Rows without a database run on their DDL in memory: the same guards hold there."""
+    files = FileSystemSnapshot([probe, PROBE_DIR])
+    sandbox, problems = Sandbox.from_statements(
+        [*SCHEMA, *(f"INSERT INTO t VALUES ({a}, '{b}')" for a, b in ROWS)], Limits(timeout_s=TIMEOUT_S))
+    assert problems == []
+    with sandbox:
+        _assert_safe(sandbox, name, probe)
+        assert sandbox.run("SELECT name FROM sqlite_master").rows == [("t",)]
+    files.assert_unchanged()
+
+
+def _score(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "evaluation", "score", *args], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_the_scoring_cli_refuses_a_timeout_that_cannot_end(value, tmp_path, database):
+    """`--timeout nan` never timed out (monotonic() > nan is false): a query ran until killed."""
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"id": "1", "db_id": "db", "question": "q", "gold_sql": "SELECT 1",
+                                 "pred_sql": HOSTILE_SQL["endless-recursive-cte"]}) + "\n")
+    done = _score("--input", str(pairs), "--db-dir", str(database.parent), "--output", str(tmp_path / "o"),
+                  "--mode", "execution", f"--timeout={value}", timeout=30)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("error: ") and "timeout" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_scoring_cli_scores_the_hostile_corpus_in_time(tmp_path, database, probe):
+    """Every hostile prediction is a mismatch, decided within the deadline, and nothing is written."""
+    pairs = tmp_path / "pairs.jsonl"
+    names = list(HOSTILE_SQL)
+    pairs.write_text("".join(json.dumps({"id": name, "db_id": "db", "question": "q",
+                                         "gold_sql": "SELECT b FROM t WHERE a = 3",
+                                         "pred_sql": _sql(name, probe)}) + "\n" for name in names))
+    before, files = _digest(database), FileSystemSnapshot([probe, PROBE_DIR, database.parent])
+    started = time.monotonic()
+    done = _score("--input", str(pairs), "--db-dir", str(database.parent),
+                  "--output", str(tmp_path / "out.jsonl"), "--mode", "execution", "--timeout", str(TIMEOUT_S),
+                  timeout=120)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    rows = {row["id"]: row for row in map(json.loads, (tmp_path / "out.jsonl").read_text().splitlines())}
+    assert {name: rows[name]["match"] for name in names} == {name: False for name in names}
+    slow = [name for name in names if rows[name]["reason"] == "timeout"]
+    # Each query's deadline holds: the whole corpus takes at most a deadline (plus slack) per slow query,
+    # and a few seconds of start-up.
+    assert elapsed < 10 + len(slow) * (TIMEOUT_S + SLACK_S), (elapsed, slow)
+    assert _digest(database) == before
+    files.assert_unchanged()
