@@ -32,6 +32,7 @@ class Fields:
     names: dict[str, type]
     args: dict = field(default_factory=dict)
     loaded: bool = False  # the session needs rows loaded first (the Data tab's state)
+    silent: bool = False  # it runs on page load and shows nothing rather than a refusal
 
 
 NAME_FIELDS = {
@@ -40,6 +41,7 @@ NAME_FIELDS = {
     "data_tokens": Fields({"model": str}, loaded=True),
     "train_load_preset": Fields({"name": str}),
     "train_token_lengths": Fields({"dataset": str, "base_model": str}),
+    "train_estimate": Fields({"dataset": str, "base_model": str}, silent=True),
     "evaluate_estimate": Fields({"runs": list, "bases": list, "dataset": str, "hubs": str},
                                 {"mode": "execution", "bases": []}),
     "generate_sql": Fields({"model": str, "adapter": str}),
@@ -114,8 +116,11 @@ def _attack(deployment, endpoints, corpus, role: str, tmp_path) -> dict[str, lis
     return outcomes
 
 
-def _refused(outcome, refusals=GUEST_REFUSALS) -> bool:
-    """A refusal, as a toast (an error) or shown in place (a handler that reports problems inline)."""
+def _refused(outcome, refusals=GUEST_REFUSALS, silent=False) -> bool:
+    """A refusal, as a toast (an error) or shown in place (a handler that reports problems inline); from a
+    `silent` handler, an empty answer."""
+    if silent and outcome.ok and not any(outcome.data or []):
+        return True
     shown = outcome.error or ("" if outcome.data is None else str(outcome.data))
     return any(refusal in shown for refusal in refusals)
 
@@ -136,9 +141,9 @@ def test_the_corpus_through_every_name_field_as_a_guest(deployment, endpoints, c
     outcomes = _attack(deployment, endpoints, _sample(corpus, GUEST_SAMPLE), "guest", tmp_path)
     problems = []
     for name, tried in outcomes.items():
-        policy = ENDPOINTS[name].policy
+        policy, silent = ENDPOINTS[name].policy, NAME_FIELDS[name].silent
         for what, outcome in tried:
-            if policy in (GUEST_CAPPED, ADMIN_ONLY) and not _refused(outcome):
+            if policy in (GUEST_CAPPED, ADMIN_ONLY) and not _refused(outcome, silent=silent):
                 problems.append(f"{name} {what}: not refused: {outcome}")
             elif not _clear(outcome):
                 problems.append(f"{name} {what}: {outcome}")
@@ -156,8 +161,9 @@ def test_the_corpus_through_every_name_field_as_an_admin(deployment, endpoints, 
     problems = []
     for name, tried in outcomes.items():
         refuse = ENDPOINTS[name].policy in (GUEST_CAPPED, ADMIN_ONLY)
+        silent = NAME_FIELDS[name].silent
         for what, outcome in tried:
-            if (refuse and outcome.ok and not _refused(outcome, ADMIN_REFUSALS)) or not _clear(outcome):
+            if refuse and outcome.ok and not _refused(outcome, ADMIN_REFUSALS, silent) or not _clear(outcome):
                 problems.append(f"{name} {what}: {outcome}")
     assert not problems, _report(problems)
     assert registry_dump(deployment.registry) == before  # nothing queued, deleted, saved or evaluated
