@@ -14,14 +14,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_app(**launch_options) -> Iterator[str]:
+def served_app(queue_options: dict | None = None, **launch_options) -> Iterator[str]:
     """Build and launch the app (as `launch` does, minus the worker; sign-in only through `launch_options`,
     e.g. auth=...); yields its URL."""
     from studio.ui.app import build_app
     from studio.ui.i18n import I18N
 
     demo = build_app()
-    demo.queue()
+    demo.queue(**(queue_options or {}))
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, i18n=I18N, quiet=True,
                 **launch_options)

@@ -51,11 +51,17 @@ def guarded_launch_options(policy: access.AccessPolicy) -> dict:
     return {"auth": auth, "max_file_size": access.max_upload_bytes(policy)}
 
 
+def guarded_queue_options(policy: access.AccessPolicy) -> dict:
+    """Off a Space, Gradio also opens REST routes (/gradio_api/run/NAME) that run a handler beside the queue,
+    past its concurrency limits (one model generating at a time); on a shared deployment every call queues."""
+    return {"api_open": not policy.shared}
+
+
 def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
     policy = access.configure(host, share)  # refuses to expose the app without sign-in
     start_results_mirror()  # with STUDIO_RESULTS_REPO: import the mirrored results before the first page
     demo = build_app(policy)
-    demo.queue(default_concurrency_limit=2)
+    demo.queue(default_concurrency_limit=2, **guarded_queue_options(policy))
     ensure_background_worker()  # queued jobs run (and interrupted ones are noticed) from start-up on
     demo.launch(server_name=host, server_port=port, share=share, i18n=I18N, show_error=False, theme=THEME,
                 **guarded_launch_options(policy))

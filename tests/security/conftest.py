@@ -52,7 +52,7 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
     from studio import access
     from studio.data import PrepareOptions, prepare_dataset
     from studio.settings import load_settings
-    from studio.ui.app import guarded_launch_options
+    from studio.ui.app import guarded_launch_options, guarded_queue_options
     from tests.app_support import served_app
     from tests.test_leaderboard import Registry
 
@@ -76,7 +76,7 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
         dataset = prepare_dataset(str(rows_csv(root / "shop.csv", ["shop", "mall", "store"])),
                                   PrepareOptions(eval_fraction=0.4, exec_filter=False)).id
         Registry(settings).run(SEED_RUN, dataset=dataset)
-        with served_app(**guarded_launch_options(policy)) as url:
+        with served_app(guarded_queue_options(policy), **guarded_launch_options(policy)) as url:
             yield Deployment(url=url, home=home, outside=outside, dataset=dataset, run=SEED_RUN)
 
 
