@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from tests.security.api import Caller
-from tests.security.corpus import ADMIN, GUEST, HF_TOKEN, OPENAI_API_KEY, PROBE_DIR, plant_server_files
+from tests.security.corpus import (
+    ADMIN,
+    GUEST,
+    HF_TOKEN,
+    OPENAI_API_KEY,
+    NEVER_STORED,
+    PROBE_DIR,
+    plant_server_files,
+)
 from tests.security.snapshots import FileSystemSnapshot, registry_schema, top_level
 
 SEED_RUN = "seed-run"
@@ -82,10 +90,16 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
 
 @pytest.fixture(scope="package")
 def registry_schema_kept(deployment):
-    """The registry's schema before anything hostile ran; checked again when the package ends."""
+    """The registry's schema before anything hostile ran, checked again when the package ends; and then no
+    secret in any file the deployment wrote (logs, registry, caches)."""
     before = registry_schema(deployment.registry)
     yield
     assert registry_schema(deployment.registry) == before, "hostile input changed the registry's schema"
+    for path in deployment.home.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            leaked = [secret for secret in NEVER_STORED if secret.encode() in content]
+            assert not leaked, f"{path} holds a secret"
 
 
 @pytest.fixture

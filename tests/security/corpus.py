@@ -13,7 +13,8 @@ ADMIN = ("root", "pw-secd-LEAKCANARY-admin")
 GUEST = ("guest", "pw-secd-LEAKCANARY-guest")
 # Written into files beyond STUDIO_HOME (a data set folder, a YAML file): a response holding it read them.
 SERVER_FILE_MARKER = "secd-LEAKCANARY-server-file"
-SECRETS = (HF_TOKEN, OPENAI_API_KEY, ADMIN[1], GUEST[1], SERVER_FILE_MARKER)
+NEVER_STORED = (HF_TOKEN, OPENAI_API_KEY, ADMIN[1], GUEST[1])  # in no file, log or registry row either
+SECRETS = (*NEVER_STORED, SERVER_FILE_MARKER)
 
 # The probe wrote here (`db_id` = /tmp/x/pwned); no test may create it.
 PROBE_DIR = Path("/tmp/x")
