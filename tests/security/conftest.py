@@ -84,18 +84,16 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
         dataset = prepare_dataset(str(rows_csv(root / "shop.csv", ["shop", "mall", "store"])),
                                   PrepareOptions(eval_fraction=0.4, exec_filter=False)).id
         Registry(settings).run(SEED_RUN, dataset=dataset)
+        schema = registry_schema(settings.registry_path)
         with served_app(guarded_queue_options(policy), **guarded_launch_options(policy)) as url:
             yield Deployment(url=url, home=home, outside=outside, dataset=dataset, run=SEED_RUN)
+    assert registry_schema(settings.registry_path) == schema, "hostile input changed the registry's schema"
+    _assert_no_secret_stored(home)
 
 
-@pytest.fixture(scope="package")
-def registry_schema_kept(deployment):
-    """The registry's schema before anything hostile ran, checked again when the package ends; and then no
-    secret in any file the deployment wrote (logs, registry, caches)."""
-    before = registry_schema(deployment.registry)
-    yield
-    assert registry_schema(deployment.registry) == before, "hostile input changed the registry's schema"
-    for path in deployment.home.rglob("*"):
+def _assert_no_secret_stored(home: Path) -> None:
+    """No secret in any file the deployment wrote (logs, the registry, caches)."""
+    for path in home.rglob("*"):
         if path.is_file():
             content = path.read_bytes()
             leaked = [secret for secret in NEVER_STORED if secret.encode() in content]
@@ -103,7 +101,7 @@ def registry_schema_kept(deployment):
 
 
 @pytest.fixture
-def nothing_escapes(deployment, registry_schema_kept):
+def nothing_escapes(deployment):
     """Nothing appears or changes outside STUDIO_HOME during a test: the corpus's target folder, the issue's
     /tmp/x, the folder around STUDIO_HOME; and no new `pwned` name in the shared folders around."""
     from studio.settings import REPO_ROOT
