@@ -221,8 +221,8 @@ def _studio(*args, home, timeout=120) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("label", ["absolute", "dot-dot", "studio-registry"])
 def test_db_ids_never_become_paths_on_the_command_line(label, deployment, corpus, nothing_escapes, tmp_path):
     """The issue's command, the db_id a path on six rows (its probe made /tmp/x/pwned.sqlite, and
-    <STUDIO_HOME>/studio added a table to the registry): a clear refusal, nothing written outside the version's
-    folder, the registry's schema unchanged (checked for the package)."""
+    <STUDIO_HOME>/studio added a table to the registry): a clear refusal, nothing written outside the
+    version's folder, the registry's schema unchanged (checked when the deployment closes)."""
     source = rows_csv(tmp_path / "up.csv", [corpus[label]] * 3 + ["shop", "mall", "store"])
     done = _studio("data", "prepare", "--source", str(source), "--random-split", "0.3", "--no-exec-filter",
                    home=deployment.home)
