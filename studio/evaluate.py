@@ -129,6 +129,12 @@ class EvalOptions:
     limit: int | None = None  # evaluate only the first N rows (quick looks)
     judge_model: str | None = None
     judge_base_url: str | None = None
+    # Answers within the SQL grammar of each row's DDL (studio/constraints.py); False: free decoding.
+    constrained: bool = True
+
+    @property
+    def decoding(self) -> str:
+        return "schema" if self.constrained else "free"
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -173,18 +179,25 @@ def evaluate(candidate: Candidate, eval_set: EvalSet, options: EvalOptions = Eva
     settings = settings or load_settings()
     rows = eval_set.rows.head(options.limit) if options.limit else eval_set.rows
     started = time.perf_counter()
-    completions, new_generations = generate_answers(candidate, rows, eval_set.template, options, progress, settings)
+    answers, new_generations = generate_answers(candidate, rows, eval_set.template, options, progress, settings)
     generate_seconds = time.perf_counter() - started
+    completions = [text for text, _ in answers]
     pairs = [_pair(row, completion) for row, completion in zip(rows.to_dict("records"), completions)]
     plan = plan_scoring(pairs, db_dir=eval_set.db_dir, config=ScoringConfig(mode=options.mode))
     if plan.judge_items and judge is None and options.mode in ("judge", "both"):
         raise StudioError("this evaluation needs a judge: set a judge model and an API key",
                           key="eval_needs_judge")
     report = finish_scoring(plan, judge, progress=progress)
-    scored = [dict(s.to_row(), completion=c) for s, c in zip(report.rows, completions)]
+    scored = [dict(s.to_row(), completion=text, reason=_with_problem(s.reason, problem))
+              for s, (text, problem) in zip(report.rows, answers)]
     evaluation_id = _store(candidate, eval_set, options, report.summary, scored, generate_seconds, settings)
     return EvaluationResult(evaluation_id, candidate, eval_set.label, report.summary, generate_seconds,
                             new_generations, scored)
+
+
+def _with_problem(reason: str, problem: str) -> str:
+    """A scoring reason, with why generation ended early when it did (a constrained answer cut short)."""
+    return f"{reason}; generation: {problem}" if problem else reason
 
 
 def _pair(row: dict, completion: str) -> Pair:
@@ -193,29 +206,33 @@ def _pair(row: dict, completion: str) -> Pair:
 
 
 def generate_answers(candidate: Candidate, rows: pd.DataFrame, template: str, options: EvalOptions,
-                     progress: Progress | None, settings: Settings) -> tuple[list[str], int]:
-    """Completions for every row (from the registry when this candidate already answered that prompt),
-    and how many were generated now."""
+                     progress: Progress | None, settings: Settings) -> tuple[list[tuple[str, str]], int]:
+    """(completion, generation problem) for every row (from the registry when this candidate already
+    answered that prompt the same way), and how many were generated now."""
     render = PromptTemplate(template).render
-    prompts = [render(r["context"], r["question"]) for r in rows.to_dict("records")]
+    records = rows.to_dict("records")
+    prompts = [render(r["context"], r["question"]) for r in records]
+    ddl_of = dict(zip(prompts, (r["context"] for r in records)))
     with _registry(settings) as db:
-        known = _cached_generations(db, candidate, prompts, options.max_new_tokens)
+        known = _cached_generations(db, candidate, prompts, options)
         missing = [p for p in dict.fromkeys(prompts) if p not in known]
         if missing:
-            known.update(_generate(candidate, missing, options, progress, settings))
-            _remember(db, candidate, known, missing, options.max_new_tokens)
+            known.update(_generate(candidate, missing, [ddl_of[p] for p in missing], options, progress,
+                                   settings))
+            _remember(db, candidate, known, missing, options)
     if progress:
         progress("generate", len(prompts), len(prompts))
     return [known[p] for p in prompts], len(missing)
 
 
-def _generate(candidate: Candidate, prompts: Sequence[str], options: EvalOptions, progress: Progress | None,
-              settings: Settings) -> dict[str, str]:
+def _generate(candidate: Candidate, prompts: Sequence[str], ddls: Sequence[str], options: EvalOptions,
+              progress: Progress | None, settings: Settings) -> dict[str, tuple[str, str]]:
     generator = get_generator(resolve_model(candidate.base_model, settings), LoadOptions(adapter=candidate.adapter))
     report = (lambda done, total: progress("generate", done, total)) if progress else None
     gen = GenerationOptions(max_new_tokens=options.max_new_tokens, batch_size=options.batch_size,
-                            max_batch_tokens=options.max_batch_tokens)
-    return {c.prompt: c.text for c in generator.generate(prompts, gen, progress=report)}
+                            max_batch_tokens=options.max_batch_tokens, constrained=options.constrained)
+    completions = generator.generate(prompts, gen, progress=report, ddls=ddls)
+    return {c.prompt: (c.text, c.problem) for c in completions}
 
 
 def _registry(settings: Settings | None):
@@ -227,24 +244,28 @@ def _prompt_key(prompt: str) -> str:
     return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
 
 
-def _cached_generations(db, candidate: Candidate, prompts: Sequence[str], max_new_tokens: int) -> dict[str, str]:
+def _cached_generations(db, candidate: Candidate, prompts: Sequence[str],
+                        options: EvalOptions) -> dict[str, tuple[str, str]]:
+    """Earlier answers to these prompts decoded the same way. A constrained answer that was cut short is
+    not cached (its reason is not stored), so it is generated again, with its reason."""
     by_key = {_prompt_key(p): p for p in prompts}
     found = {}
-    for row in db.execute("SELECT prompt_sha, completion FROM generations WHERE candidate = ? AND max_new_tokens = ?",
-                          (candidate.label, max_new_tokens)):
+    for row in db.execute("SELECT prompt_sha, completion FROM generations WHERE candidate = ? AND max_new_tokens = ?"
+                          " AND decoding = ?", (candidate.label, options.max_new_tokens, options.decoding)):
         if row["prompt_sha"] in by_key:
-            found[by_key[row["prompt_sha"]]] = row["completion"]
+            found[by_key[row["prompt_sha"]]] = (row["completion"], "")
     return found
 
 
-def _remember(db, candidate: Candidate, completions: dict[str, str], prompts: Sequence[str],
-              max_new_tokens: int) -> None:
+def _remember(db, candidate: Candidate, completions: dict[str, tuple[str, str]], prompts: Sequence[str],
+              options: EvalOptions) -> None:
     with db:
         db.execute("BEGIN")
         db.executemany(
-            "INSERT OR REPLACE INTO generations (candidate, prompt_sha, max_new_tokens, completion, created_at)"
-            " VALUES (?, ?, ?, ?, datetime('now'))",
-            [(candidate.label, _prompt_key(p), max_new_tokens, completions[p]) for p in prompts],
+            "INSERT OR REPLACE INTO generations (candidate, prompt_sha, max_new_tokens, decoding, completion,"
+            " created_at) VALUES (?, ?, ?, ?, ?, datetime('now'))",
+            [(candidate.label, _prompt_key(p), options.max_new_tokens, options.decoding, completions[p][0])
+             for p in prompts if not completions[p][1]],
         )
 
 
@@ -255,13 +276,14 @@ def _store(candidate: Candidate, eval_set: EvalSet, options: EvalOptions, summar
         cursor = db.execute(
             """INSERT INTO evaluations (created_at, candidate, run_name, base_model, adapter, eval_set,
                    dataset_version, mode, judge_model, options, summary, rows, accuracy, ex_score,
-                   judge_score, agreement, cost_usd, generate_seconds)
-               VALUES (datetime('now'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   judge_score, agreement, cost_usd, generate_seconds, decoding)
+               VALUES (datetime('now'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (candidate.label, candidate.run_name, candidate.base_model,
              str(candidate.adapter) if candidate.adapter else None, eval_set.label, eval_set.dataset_version,
              options.mode, options.judge_model, json.dumps(asdict(options)), json.dumps(summary.to_dict()),
              summary.total, summary.accuracy, summary.ex_score, summary.judge_score,
-             summary.agreement.rate if summary.agreement else None, summary.cost_usd, generate_seconds),
+             summary.agreement.rate if summary.agreement else None, summary.cost_usd, generate_seconds,
+             options.decoding),
         )
         evaluation_id = cursor.lastrowid
         db.executemany(

@@ -57,6 +57,8 @@ class GenerationOptions:
     max_batch_tokens: int = 16384  # prompt+answer tokens per batch; bounds memory for long prompts
     prefix_cache: bool = True  # compute a prefix shared by several prompts once (see the module's docstring)
     draft_tokens: int = 10  # prompt lookup: at most this many tokens a row checked per step (0: off)
+    # Schema-constrained decoding (studio/constraints.py) for the prompts given a DDL; off: free decoding.
+    constrained: bool = True
 
     def __post_init__(self):
         if not 1 <= self.max_new_tokens <= 4096:
@@ -73,6 +75,7 @@ class Completion:
     text: str  # the raw completion, without the prompt
     sql: str  # the first SQL statement extracted from it
     new_tokens: int
+    problem: str = ""  # why a constrained answer ended before its statement did (empty: it did not)
 
 
 class Generator:
@@ -102,16 +105,20 @@ class Generator:
         self._torch = torch
         self._eos = _eos_ids(model.generation_config)
         self._shares_prefixes = _plain_kv_cache(model.config) and _plain_greedy(model.generation_config)
+        self._constraints = None  # built on first constrained use (llguidance's vocabulary, ~0.3 s)
 
     def generate(
         self,
         prompts: Sequence[str],
         options: GenerationOptions = GenerationOptions(),
         progress: ProgressCallback | None = None,
+        ddls: Sequence[str | None] | None = None,
     ) -> list[Completion]:
         """Greedy completions for `prompts`, in their order. `progress` hears of every prompt answered (on the
-        shared-prefix path as soon as its row finishes, not only when its batch does)."""
+        shared-prefix path as soon as its row finishes, not only when its batch does). With `ddls` (each
+        prompt's DDL) and `options.constrained`, each answer is the greedy one within its DDL's SQL grammar."""
         ids = self.tokenizer(list(prompts))["input_ids"]
+        rules = self._row_constraints(ddls, len(prompts)) if options.constrained and ddls else [None] * len(ids)
         done = 0
 
         def answered_rows(count: int) -> None:
@@ -124,32 +131,46 @@ class Generator:
         if options.prefix_cache and self._shares_prefixes and all(len(t) > 1 for t in ids):
             groups = _shared_prefix_groups(ids)
             batches = _prefix_batches(groups, ids, options)
-            answered = self._generate_shared(batches, ids, groups, options, answered_rows)
+            answered = self._generate_shared(batches, ids, groups, rules, options, answered_rows)
         else:
             batches = _length_sorted_batches([len(t) for t in ids], options)
-            answered = self._generate_plain(batches, ids, options, answered_rows)
+            answered = self._generate_plain(batches, ids, rules, options, answered_rows)
         results: list[Completion | None] = [None] * len(prompts)
         with self._lock, self._torch.inference_mode():  # the generators above start computing only here
             for batch, tokens in answered:
                 for index, generated in zip(batch, tokens):
-                    results[index] = self._completion(prompts[index], generated)
+                    results[index] = self._completion(prompts[index], generated, rules[index])
         return results  # type: ignore[return-value]
 
-    def _completion(self, prompt: str, generated: list[int]) -> Completion:
+    def _row_constraints(self, ddls: Sequence[str | None], count: int) -> list:
+        if len(ddls) != count:
+            raise ValueError("one DDL (or None) per prompt")
+        if self._constraints is None:
+            from studio.constraints import SchemaConstraints
+
+            self._constraints = SchemaConstraints(self.tokenizer, self._eos)
+        return [self._constraints.for_ddl(ddl) for ddl in ddls]
+
+    def _completion(self, prompt: str, generated: list[int], rule) -> Completion:
         tokens = [t for t in generated if t != self.tokenizer.pad_token_id]
         text = _cut_after_statement(self.tokenizer.decode(tokens, skip_special_tokens=True))
-        return Completion(prompt=prompt, text=text, sql=extract_sql(text), new_tokens=len(tokens))
+        problem = ""
+        if rule is not None:
+            problem = rule.problem or ("" if statement_end(text) is not None else UNFINISHED)
+        return Completion(prompt=prompt, text=text, sql=extract_sql(text), new_tokens=len(tokens),
+                          problem=problem)
 
     # --- the plain path: transformers' generate on left-padded batches --------------------------------------
 
-    def _generate_plain(self, batches, ids, options, answered_rows):
+    def _generate_plain(self, batches, ids, rules, options, answered_rows):
         for batch in batches:
-            yield batch, self._generate_batch([ids[i] for i in batch], options)
+            yield batch, self._generate_batch([ids[i] for i in batch], [rules[i] for i in batch], options)
             answered_rows(len(batch))
 
-    def _generate_batch(self, ids: list[list[int]], options: GenerationOptions) -> list[list[int]]:
+    def _generate_batch(self, ids: list[list[int]], rules: list, options: GenerationOptions) -> list[list[int]]:
         inputs = self.tokenizer.pad({"input_ids": ids}, return_tensors="pt").to(self.device)
         prompt_width = inputs["input_ids"].shape[1]
+        constrained = any(rule is not None for rule in rules)
         output = self.model.generate(
             **inputs,
             max_new_tokens=options.max_new_tokens,
@@ -157,12 +178,13 @@ class Generator:
             num_beams=1,
             pad_token_id=self.tokenizer.pad_token_id,
             stopping_criteria=[SqlStopCriteria(self.tokenizer, prompt_width)],
+            logits_processor=[_GrammarProcessor(self, rules, prompt_width)] if constrained else None,
         )
         return output[:, prompt_width:].tolist()
 
     # --- the shared-prefix path: each group's prefix once, then a greedy loop over forward passes ---------
 
-    def _generate_shared(self, batches, ids, groups, options, answered_rows):
+    def _generate_shared(self, batches, ids, groups, rules, options, answered_rows):
         group_of = {index: number for number, group in enumerate(groups) for index in group.members}
         unanswered = [len(group.members) for group in groups]
         states: dict[int, _Prefix] = {}  # the prefixes of the groups in use, by group number
@@ -173,7 +195,8 @@ class Generator:
                 states[number] = last = self._prefix(ids[group.members[0]][: group.length], last)
             # By suffix length: the prefill takes neighbouring rows together (see _prefill).
             batch = sorted(batch, key=lambda i: len(ids[i]) - groups[group_of[i]].length)
-            rows = [_Row(ids[i], groups[group_of[i]].length, states[group_of[i]].states) for i in batch]
+            rows = [_Row(ids[i], groups[group_of[i]].length, states[group_of[i]].states, rules[i])
+                    for i in batch]
             yield batch, self._decode(rows, options, answered_rows)
             for i in batch:  # a group's prefix is dropped once all its prompts are answered
                 unanswered[group_of[i]] -= 1
@@ -206,7 +229,8 @@ class Generator:
         cache, mask, positions, logits = self._prefill(rows, options)
         generated: list[list[int]] = [[] for _ in rows]
         active = list(range(len(rows)))  # the rows still in the batch, in the cache's order
-        chosen = logits.argmax(-1)[:, None].tolist()  # per active row, the tokens the model chose last step
+        # per active row, the tokens the model chose last step
+        chosen = [self._choose(row_logits[None], [], rows[row].rule)[0] for row, row_logits in enumerate(logits)]
         drafted, taken = [0] * len(rows), [0] * len(rows)  # per row, drafted tokens and those the model took
         while True:
             keep = [slot for slot, row in enumerate(active)
@@ -226,13 +250,40 @@ class Generator:
             inputs, mask = self._step_inputs([generated[row][-1] for row in active], drafts, mask)
             width = inputs.shape[1]
             steps = torch.arange(1, width + 1, device=self.device)
-            predicted = self._forward(inputs, mask, positions + steps, cache, keep=width).argmax(-1).tolist()
-            agreed = [_agreeing(d, p) for d, p in zip(drafts, predicted)]
+            logits = self._forward(inputs, mask, positions + steps, cache, keep=width)
+            choices = [self._choose(step_logits, d, rows[row].rule)
+                       for row, d, step_logits in zip(active, drafts, logits)]
+            chosen, agreed = [c for c, _ in choices], [a for _, a in choices]
             for row, d, a in zip(active, drafts, agreed):
                 drafted[row], taken[row] = drafted[row] + len(d), taken[row] + a
-            chosen = [p[: a + 1] for p, a in zip(predicted, agreed)]
             positions = positions + 1 + torch.tensor(agreed, device=self.device)[:, None]
             mask = self._drop_rejected(cache, mask, width, agreed)
+
+    def _choose(self, logits, draft: list[int], rule) -> tuple[list[int], int]:
+        """The tokens a row takes this step from its logits at each of its positions (its last token, then
+        each drafted one): the model's choice at the first position, and at each next one while the model
+        chose the drafted token before it. Under a schema constraint each choice is made within the grammar
+        (masked logits), and the grammar is fed every token taken; a row the grammar lets go no further
+        takes an end-of-sequence token."""
+        if rule is None:
+            predicted = logits.argmax(-1).tolist()
+            agreed = _agreeing(draft, predicted)
+            return predicted[: agreed + 1], agreed
+        chosen: list[int] = []
+        for position in range(len(draft) + 1):
+            if not rule.mask_logits(logits[position], self._constraints.bitmask()):
+                chosen.append(self._stop_token)
+                break
+            token = int(logits[position].argmax())
+            rule.take(token)
+            chosen.append(token)
+            if position == len(draft) or token != draft[position]:
+                break
+        return chosen, len(chosen) - 1
+
+    @property
+    def _stop_token(self) -> int:
+        return min(self._eos) if self._eos else self.tokenizer.pad_token_id
 
     def _step_inputs(self, last: list[int], drafts: list[list[int]], mask):
         """A step's input ids, each row's last token and its drafted ones (padded to the longest draft), and
@@ -320,6 +371,35 @@ class SqlStopCriteria:
         return torch.tensor([_is_finished(t) for t in texts], device=input_ids.device)
 
 
+class _GrammarProcessor:
+    """The plain path's schema constraint: each step, feed every constrained row its last token and mask
+    what its grammar forbids next (rows that ended keep receiving padding and are left as they are)."""
+
+    def __init__(self, generator: Generator, rules: list, prompt_width: int):
+        self.generator, self.rules, self.prompt_width = generator, rules, prompt_width
+        self.ended = [False] * len(rules)
+
+    def __call__(self, input_ids, scores):
+        generated = input_ids.shape[1] - self.prompt_width
+        for row, rule in enumerate(self.rules):
+            if rule is None or self.ended[row]:
+                continue
+            if generated:
+                last = int(input_ids[row, -1])
+                if last in self.generator._eos or last == self.generator.tokenizer.pad_token_id:
+                    self.ended[row] = True
+                    continue
+                rule.take(last)
+            if not rule.mask_logits(scores[row], self.generator._constraints.bitmask()):
+                scores[row].fill_(float("-inf"))
+                scores[row, self.generator._stop_token] = 0.0
+        return scores
+
+
+# Why a constrained answer did not end its statement: the token budget ran out first.
+UNFINISHED = "the token budget ran out before the statement ended"
+
+
 def _is_finished(text: str) -> bool:
     return "###" in text or statement_end(text) is not None
 
@@ -378,6 +458,7 @@ class _Row:
     ids: list[int]  # the whole prompt
     prefix: int  # how many of its first tokens `states` already holds
     states: list  # the prefix's per-layer (keys, values), batch of one
+    rule: object = None  # its schema constraint (studio.constraints.RowConstraint), if any
 
 
 # A group spans at most this many neighbouring prompts: it keeps the grouping linear in the number of

@@ -2,8 +2,10 @@
 its latest scores, its training configuration and its data set; filtered, plotted, compared, exported, and
 runs deleted.
 
-One row per (candidate, evaluation set, scoring mode), from the latest evaluation of that key; a run not
-evaluated yet has one row with empty scores. Only runs were trained here: a base model or a Hub adapter has
+One row per (candidate, evaluation set, mode), from the latest evaluation of that key, where the mode is how
+the answers were scored and decoded: `hybrid` (free decoding) and `hybrid+schema` (decoding constrained to
+the DDL's SQL grammar, studio/constraints.py) are different rows. A run not evaluated yet has one row with
+empty scores. Only runs were trained here: a base model or a Hub adapter has
 no local training parameters, job, loss curve or folders (`require_local_run`). Pure SQL and pandas over the
 registry: the Leaderboard tab and `python -m studio runs` only call these functions.
 """
@@ -59,7 +61,8 @@ HUB_FIELDS = ("hub_repo", "hub_commit")  # all that is known here of a Hub adapt
 BOARD_SQL = """
 WITH ranked AS (  -- by when they were made, not by local id: an evaluation imported from the results mirror
                  -- (studio.hub.results) keeps its time but gets an id above this studio's own
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY candidate, eval_set, mode ORDER BY created_at DESC, id DESC)
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY candidate, eval_set, mode, decoding
+                                 ORDER BY created_at DESC, id DESC)
               AS recency
     FROM evaluations
 ),
@@ -79,7 +82,8 @@ SELECT x.run, COALESCE(r.base_model, e.base_model) AS base_model,
        d.id IS NOT NULL AS versioned, json_extract(d.options, '$.exec_filter') AS exec_filter,
        json_extract(d.options, '$.judge') AS judge_filter,
        r.train_rows, json_extract(r.config, '$.epochs') AS epochs, json_extract(r.config, '$.lr') AS lr,
-       r.duration_s AS train_time_s, r.final_loss, e.eval_set, e.mode, e.accuracy, e.ex_score AS EX,
+       r.duration_s AS train_time_s, r.final_loss, e.eval_set,
+       e.mode || CASE WHEN e.decoding = 'free' THEN '' ELSE '+' || e.decoding END AS mode, e.accuracy, e.ex_score AS EX,
        e.judge_score AS judge, e.agreement, e.rows, e.cost_usd, {hub} AS hub,
        substr(replace(COALESCE(e.created_at, r.created_at), 'T', ' '), 1, 16) AS date, x.evaluation_id
 FROM entries x

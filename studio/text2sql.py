@@ -61,9 +61,11 @@ def ask(
     started = time.perf_counter()
     generator = get_generator(resolve_model(model), LoadOptions(adapter=adapter_folder))
     loaded = time.perf_counter()
-    completion = generator.generate([prompt], generation)[0]
+    completion = generator.generate([prompt], generation, ddls=[ddl])[0]
     generated = time.perf_counter()
     runs, message = check_against_ddl(ddl, completion.sql) if completion.sql else (False, "no SQL statement")
+    if completion.problem:
+        message = f"{message}; {completion.problem}" if message else completion.problem
     return Answer(
         model=model,
         sql=completion.sql,

@@ -34,6 +34,9 @@ def register(subparsers) -> None:
     source.add_argument("--file", type=Path, help="an evaluation file (CSV/JSONL/…; DDL-only unless --db-dir)")
     parser.add_argument("--db-dir", type=Path, help="databases for --file: DIR/<db_id>.sqlite")
     parser.add_argument("--mode", choices=MODES, default="hybrid")
+    parser.add_argument("--free", action="store_true",
+                        help="decode without the schema grammar (by default answers may only name the tables and "
+                             "columns of each row's DDL); recorded as a different leaderboard row")
     parser.add_argument("--judge-model", help="e.g. gpt-4-turbo-preview; the key comes from OPENAI_API_KEY")
     parser.add_argument("--judge-base-url", help="an OpenAI-compatible endpoint (default: OPENAI_BASE_URL or OpenAI)")
     parser.add_argument("--max-new-tokens", type=int, default=EvalOptions.max_new_tokens)
@@ -51,7 +54,8 @@ def run_eval(args) -> int:
         raise StudioError("nothing to evaluate: give --run RUN, --hub REPO and/or --base MODEL")
     eval_set = eval_set_from_version(args.dataset, settings) if args.dataset else eval_set_from_file(args.file, args.db_dir)
     options = EvalOptions(mode=args.mode, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
-                          limit=args.limit, judge_model=args.judge_model, judge_base_url=args.judge_base_url)
+                          limit=args.limit, judge_model=args.judge_model, judge_base_url=args.judge_base_url,
+                          constrained=not args.free)
     judge = open_judge(options, settings)
     if args.estimate_only:
         if judge is None:

@@ -20,13 +20,17 @@ def register(subparsers) -> None:
     parser.add_argument("--ddl", required=True, type=Path, help="a file with the CREATE TABLE statements")
     parser.add_argument("--question", required=True, help="the question, e.g. in Korean")
     parser.add_argument("--max-new-tokens", type=int, default=GenerationOptions.max_new_tokens)
+    parser.add_argument("--free", action="store_true",
+                        help="decode without the schema grammar (by default the SQL may only name the DDL's "
+                             "tables and columns)")
     parser.add_argument("--json", action="store_true", help="print a JSON object instead of the bare SQL")
     parser.set_defaults(func=infer)
 
 
 def infer(args) -> int:
     answer = ask(args.model, _read_ddl(args.ddl), args.question, adapter=args.adapter,
-                 generation=GenerationOptions(max_new_tokens=args.max_new_tokens))
+                 generation=GenerationOptions(max_new_tokens=args.max_new_tokens,
+                                                         constrained=not args.free))
     if args.json:
         fields = asdict(answer)
         fields.pop("prompt")

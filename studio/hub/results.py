@@ -108,7 +108,7 @@ def _evaluation_files(evaluations: list[dict], scored: dict[int, list[dict]],
     shows the latest); `run_created_at` tells the run apart from another machine's run of the same name."""
     files, seen = {}, Counter()
     for evaluation in evaluations:
-        group = (evaluation["candidate"], evaluation["eval_set"], evaluation["mode"])
+        group = (evaluation["candidate"], evaluation["eval_set"], evaluation["mode"], evaluation.get("decoding"))
         record = {**{k: v for k, v in evaluation.items() if k != "id"}, "position": seen[group],
                   "run_created_at": run_created.get(evaluation["run_name"]),
                   "scored_rows": scored.get(evaluation["id"], [])}
@@ -145,8 +145,10 @@ def _board_csv(settings: Settings) -> bytes:
 
 
 def evaluation_key(evaluation: dict, rows: list[dict]) -> str:
-    return _digest([[evaluation.get(name) for name in EVALUATION_FIELDS],
-                    [[row.get(name) for name in ROW_FIELDS] for row in rows]])[:20]
+    fields = [evaluation.get(name) for name in EVALUATION_FIELDS]
+    if evaluation.get("decoding") not in (None, "free"):  # records made before decoding existed keep their key
+        fields.append(evaluation["decoding"])
+    return _digest([fields, [[row.get(name) for name in ROW_FIELDS] for row in rows]])[:20]
 
 
 def _run_path(name: str, created_at: str) -> str:
@@ -236,7 +238,8 @@ def _import_evaluation(db, path: Path, record: dict, known: set[str], report: Im
         if run and (here is None or here[0] != record["run_created_at"]):
             report.skipped.append(f"evaluation of {run}: that run is not this registry's")
             return
-        evaluation_id = _insert(db, "evaluations", {name: record.get(name) for name in EVALUATION_FIELDS})
+        evaluation_id = _insert(db, "evaluations", {**{name: record.get(name) for name in EVALUATION_FIELDS},
+                                                    "decoding": record.get("decoding") or "free"})
         for row in record["scored_rows"]:
             _insert(db, "evaluation_rows", {**row, "evaluation_id": evaluation_id})
         known.add(key)

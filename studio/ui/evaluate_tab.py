@@ -78,6 +78,8 @@ def build() -> None:
                                            label=t("evaluate.max_new_tokens"),
                                            elem_id="evaluate-max-new-tokens")
                 limit = gr.Number(0, precision=0, minimum=0, label=t("evaluate.limit"), elem_id="evaluate-limit")
+            constrained = gr.Checkbox(EvalOptions.constrained, label=t("evaluate.constrained"),
+                                      elem_id="evaluate-constrained")
             with gr.Row():
                 estimate = gr.Button(t("evaluate.estimate"), elem_id="evaluate-estimate")
                 start = gr.Button(t("evaluate.start"), variant="primary", elem_id="evaluate-start")
@@ -97,9 +99,9 @@ def build() -> None:
 
     refresh_on_focus(runs, run_names)
     refresh_on_focus(dataset, _version_ids)
-    # `hubs` last: API callers that predate it keep working (it defaults to none).
+    # `hubs` and `constrained` last: API callers that predate them keep working (they default).
     inputs = [runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
-              hubs]
+              hubs, constrained]
     estimate.click(estimate_cost, inputs, notice, api_name="evaluate_estimate")
     start.click(run_evaluations, inputs, [notice, summary, agreement, stored], api_name="evaluate",
                 concurrency_limit=1, concurrency_id="generate").then(
@@ -131,10 +133,10 @@ def _hub_ids(text: str | None) -> list[str]:
     return [repo for repo in re.split(r"[\s,]+", text or "") if repo]
 
 
-def _options(mode, judge_model, judge_url, max_new_tokens, limit) -> EvalOptions:
+def _options(mode, judge_model, judge_url, max_new_tokens, limit, constrained=True) -> EvalOptions:
     return EvalOptions(mode=mode, max_new_tokens=int(max_new_tokens or 128), limit=int(limit) if limit else None,
                        judge_model=(judge_model or "").strip() or None,
-                       judge_base_url=(judge_url or "").strip() or None)
+                       judge_base_url=(judge_url or "").strip() or None, constrained=bool(constrained))
 
 
 def _require_listed(runs, bases, dataset, hubs, request: gr.Request, profile: gr.OAuthProfile | None) -> None:
@@ -159,7 +161,7 @@ def _eval_set(dataset, upload, request):
 
 @user_errors
 def estimate_cost(runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
-                  hubs, request: gr.Request, profile: gr.OAuthProfile | None):
+                  hubs, constrained, request: gr.Request, profile: gr.OAuthProfile | None):
     _require_listed(runs, bases, dataset, hubs, request, profile)
     options = _options(mode, judge_model, judge_url, max_new_tokens, limit)
     judge = open_judge(options, load_settings(), api_key=(judge_key or "").strip() or None)
@@ -176,7 +178,8 @@ def estimate_cost(runs, bases, dataset, upload, mode, judge_model, judge_url, ju
 
 @user_errors
 def run_evaluations(runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
-                    hubs, request: gr.Request, profile: gr.OAuthProfile | None, progress=gr.Progress()):
+                    hubs, constrained, request: gr.Request, profile: gr.OAuthProfile | None,
+                    progress=gr.Progress()):
     # Minutes of the shared CPU per candidate (and judge credits), stored on the shared leaderboard: admins
     # only on a shared deployment.
     require_admin(request, profile, action=RUN_EVALUATIONS)
@@ -188,7 +191,7 @@ def run_evaluations(runs, bases, dataset, upload, mode, judge_model, judge_url, 
     if not candidates:
         raise gr.Error(say("no_candidates", request))
     eval_set = _eval_set(dataset, upload, request)
-    options = _options(mode, judge_model, judge_url, max_new_tokens, limit)
+    options = _options(mode, judge_model, judge_url, max_new_tokens, limit, constrained)
     judge = open_judge(options, settings, api_key=(judge_key or "").strip() or None)
     results = []
     for number, candidate in enumerate(candidates, start=1):

@@ -29,6 +29,8 @@ def build() -> None:
                                   elem_id="playground-adapter")
             max_new_tokens = gr.Slider(16, 512, value=GenerationOptions.max_new_tokens, step=16,
                                        label=t("playground.max_new_tokens"), elem_id="playground-max-new-tokens")
+            constrained = gr.Checkbox(GenerationOptions.constrained, label=t("playground.constrained"),
+                                      elem_id="playground-constrained")
             ddl = gr.Code(GAME_DDL, language="sql", label=t("playground.ddl"), lines=14,
                           interactive=True, elem_id="playground-ddl")
         with gr.Column(scale=1):
@@ -45,7 +47,7 @@ def build() -> None:
                                     elem_id="playground-prompt")
     refresh_on_focus(model, model_names)
     refresh_on_focus(adapter, run_names)
-    inputs = [model, adapter, ddl, question, max_new_tokens]
+    inputs = [model, adapter, ddl, question, max_new_tokens, constrained]
     outputs = [sql, status, completion, prompt]
     # One model generates at a time (CPU-bound); both triggers share the endpoint and its queue slot.
     gr.on([generate.click, question.submit], generate_sql, inputs, outputs,
@@ -54,7 +56,7 @@ def build() -> None:
 
 @user_errors
 def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_tokens: float,
-                 request: gr.Request, profile: gr.OAuthProfile | None, progress=gr.Progress()):
+                 constrained: bool, request: gr.Request, profile: gr.OAuthProfile | None, progress=gr.Progress()):
     if not (question or "").strip():
         raise gr.Error(say("empty_question", request))
     if not (ddl or "").strip():
@@ -66,7 +68,7 @@ def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_toke
         raise gr.Error(say("pg_rate_limited", request, limit=exc.limit, seconds=exc.retry_after)) from None
     progress(0.1, desc=say("loading", request))
     answer = ask(model, ddl, question, adapter=(adapter or "").strip() or None,
-                 generation=GenerationOptions(max_new_tokens=tokens))
+                 generation=GenerationOptions(max_new_tokens=tokens, constrained=bool(constrained)))
     status = say("generated", request, tokens=answer.new_tokens,
                  seconds=answer.load_seconds + answer.generate_seconds, load=answer.load_seconds)
     if not answer.sql:

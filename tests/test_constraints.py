@@ -1,0 +1,142 @@
+"""Schema-constrained decoding: the grammar of a DDL's SELECTs, the tokenizer llguidance reads, and the real
+model's answers under the constraint (they run on the schema; free decoding is unchanged)."""
+
+import sqlite3
+
+import pytest
+
+from evaluation.schema import sqlite_schema
+from studio.constraints import SchemaConstraints
+from studio.inference import UNFINISHED, GenerationOptions, get_generator
+from studio.prompts import make_prompt
+from studio.sql_grammar import schema_of, sql_grammar
+
+DDL = """CREATE TABLE teams (
+  team_id INT PRIMARY KEY AUTO_INCREMENT,
+  team_name VARCHAR(50) UNIQUE NOT NULL,
+  city VARCHAR(20) NOT NULL
+);
+
+CREATE TABLE members (
+  member_id INT PRIMARY KEY AUTO_INCREMENT,
+  nickname VARCHAR(50) NOT NULL,
+  points INT NOT NULL,
+  team_id INT,
+  FOREIGN KEY (team_id) REFERENCES teams(team_id)
+);"""
+QUESTIONS = ("팀은 몇 개인가요?", "포인트가 100보다 많은 멤버의 닉네임은?", "서울에 있는 팀의 이름을 알려 주세요.",
+             "각 도시별 팀 수는?")
+
+
+def test_schema_of_reads_tables_and_columns():
+    schema = schema_of(DDL)
+    assert dict(schema.tables) == {"teams": ("team_id", "team_name", "city"),
+                                   "members": ("member_id", "nickname", "points", "team_id")}
+    assert not schema_of("this is not DDL")
+    assert sql_grammar("this is not DDL") is None
+
+
+@pytest.fixture(scope="module")
+def constraints(model_home):
+    from transformers import AutoTokenizer
+
+    from studio.settings import DEFAULT_MODEL
+
+    tokenizer = AutoTokenizer.from_pretrained(model_home / "models" / DEFAULT_MODEL)
+    return tokenizer, SchemaConstraints(tokenizer, frozenset([tokenizer.eos_token_id]))
+
+
+def test_llguidance_reads_every_token_as_the_tokenizer_does(constraints):
+    """The GGUF tokenizer's decoder chain would make llguidance read `Ġ` literally: the byte-level view it is
+    given must agree with the tokenizer's own byte-level alphabet on every token."""
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    tokenizer, rules = constraints
+    byte_of = {char: byte for byte, char in bytes_to_unicode().items()}
+    special = set(tokenizer.all_special_ids)
+    differing = [i for i in range(len(tokenizer)) if i not in special
+                 and rules.tokenizer.decode_bytes([i]) != bytes(byte_of[c] for c in tokenizer.convert_ids_to_tokens(i))]
+    assert differing == []
+
+
+def accepts(constraints, sql: str) -> bool:
+    tokenizer, rules = constraints
+    tokens = tokenizer(sql, add_special_tokens=False)["input_ids"]
+    matcher = rules.for_ddl(DDL).matcher
+    return matcher.validate_tokens(tokens) == len(tokens) and matcher.try_consume_tokens(tokens) == len(tokens) \
+        and matcher.is_accepting()
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT COUNT(*) FROM teams;",
+    "SELECT nickname FROM members WHERE points > 100;",
+    "\nSELECT city, COUNT(*) FROM teams GROUP BY city ORDER BY COUNT(*) DESC LIMIT 1;",
+    "SELECT T2.team_name FROM members AS T1 JOIN teams AS T2 ON T1.team_id = T2.team_id WHERE T1.nickname = '별빛';",
+    "SELECT nickname FROM members WHERE team_id NOT IN (SELECT team_id FROM teams WHERE city LIKE '%서%');",
+    "SELECT team_name FROM teams WHERE city = '서울' UNION SELECT team_name FROM teams WHERE team_id < 3;",
+    "SELECT members.nickname, AVG(points) AS average FROM members WHERE points BETWEEN 1 AND 2.5 GROUP BY "
+    "members.nickname HAVING COUNT(DISTINCT team_id) >= 1;",
+])
+def test_grammar_accepts_selects_over_the_schema(constraints, sql):
+    assert accepts(constraints, sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT username FROM members;",  # no such column
+    "SELECT COUNT(*) FROM players;",  # no such table
+    "SELECT T1.city FROM members AS T1 JOIN teams AS T2 ON T1.team_id = T2.team_id;",  # T1 is members: no city
+    "SELECT teams.points FROM teams;",  # qualified by a table without that column
+    "DELETE FROM teams;",
+    "SELECT COUNT(*) FROM teams",  # never ends: the statement needs its `;`
+    "SELECT  COUNT(*) FROM teams;",  # a run of blanks (a small model loops on them)
+    "SELECT points FROM members WHERE points > 1234567890123456;",  # a literal without end
+])
+def test_grammar_refuses_what_is_not_a_select_over_the_schema(constraints, sql):
+    assert not accepts(constraints, sql)
+
+
+def runs_on_schema(sql: str) -> bool:
+    db = sqlite3.connect(":memory:")
+    for statement in sqlite_schema(DDL).statements:
+        db.execute(statement)
+    try:
+        db.execute(sql)
+        return True
+    except sqlite3.Error:
+        return False
+
+
+@pytest.fixture(scope="module")
+def base_model(model_home):
+    from studio.settings import DEFAULT_MODEL
+
+    return get_generator(model_home / "models" / DEFAULT_MODEL)
+
+
+def test_the_base_model_writes_selects_that_run_when_constrained(base_model):
+    """Unconstrained, the untrained model repeats the DDL; within the grammar every answer is a query that runs
+    on the schema, whichever path (shared prefix with prompt lookup, without it, plain generate) computes it."""
+    prompts = [make_prompt(DDL, q) for q in QUESTIONS]
+    ways = [GenerationOptions(max_new_tokens=40),
+            GenerationOptions(max_new_tokens=40, draft_tokens=0),
+            GenerationOptions(max_new_tokens=40, prefix_cache=False, batch_size=2)]
+    answers = [[c.text for c in base_model.generate(prompts, options, ddls=[DDL] * len(prompts))] for options in ways]
+    assert answers[0] == answers[1] == answers[2]
+    assert all(text.strip().startswith("SELECT") and runs_on_schema(text) for text in answers[0]), answers[0]
+
+
+def test_free_decoding_is_unchanged(base_model):
+    """`constrained=False` (or no DDL given) is the engine as it was: the same answers either way."""
+    prompts = [make_prompt(DDL, q) for q in QUESTIONS[:2]]
+    options = GenerationOptions(max_new_tokens=24, constrained=False)
+    with_ddl = base_model.generate(prompts, options, ddls=[DDL, DDL])
+    without = base_model.generate(prompts, GenerationOptions(max_new_tokens=24))
+    assert [c.text for c in with_ddl] == [c.text for c in without]
+    assert not any(runs_on_schema(c.text) and c.text.startswith("SELECT") for c in without)  # it repeats the DDL
+    assert all(c.problem == "" for c in with_ddl + without)
+
+
+def test_an_answer_the_budget_cuts_short_says_so(base_model):
+    completion = base_model.generate([make_prompt(DDL, QUESTIONS[1])], GenerationOptions(max_new_tokens=3),
+                                     ddls=[DDL])[0]
+    assert completion.problem == UNFINISHED
