@@ -91,9 +91,10 @@ def studio(*args: str, capture: bool = True) -> str:
     return done.stdout or ""
 
 
-def prepare_home() -> None:
+def prepare_home(scratch: Path = SCRATCH) -> None:
+    """A scratch STUDIO_HOME for a benchmark's runs, sharing the converted default model."""
     model = resolve_model(DEFAULT_MODEL)  # converted once into the default STUDIO_HOME
-    home = SCRATCH / "home"
+    home = scratch / "home"
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "models").exists():
         (home / "models").symlink_to(model.parent, target_is_directory=True)

@@ -246,14 +246,14 @@ def _prompt_key(prompt: str) -> str:
 
 def _cached_generations(db, candidate: Candidate, prompts: Sequence[str],
                         options: EvalOptions) -> dict[str, tuple[str, str]]:
-    """Earlier answers to these prompts decoded the same way. A constrained answer that was cut short is
-    not cached (its reason is not stored), so it is generated again, with its reason."""
+    """Earlier answers to these prompts decoded the same way, with why each ended early (if it did)."""
     by_key = {_prompt_key(p): p for p in prompts}
     found = {}
-    for row in db.execute("SELECT prompt_sha, completion FROM generations WHERE candidate = ? AND max_new_tokens = ?"
+    for row in db.execute("SELECT prompt_sha, completion, problem FROM generations WHERE candidate = ? "
+                          "AND max_new_tokens = ?"
                           " AND decoding = ?", (candidate.label, options.max_new_tokens, options.decoding)):
         if row["prompt_sha"] in by_key:
-            found[by_key[row["prompt_sha"]]] = (row["completion"], "")
+            found[by_key[row["prompt_sha"]]] = (row["completion"], row["problem"])
     return found
 
 
@@ -263,9 +263,9 @@ def _remember(db, candidate: Candidate, completions: dict[str, tuple[str, str]],
         db.execute("BEGIN")
         db.executemany(
             "INSERT OR REPLACE INTO generations (candidate, prompt_sha, max_new_tokens, decoding, completion,"
-            " created_at) VALUES (?, ?, ?, ?, ?, datetime('now'))",
-            [(candidate.label, _prompt_key(p), options.max_new_tokens, options.decoding, completions[p][0])
-             for p in prompts if not completions[p][1]],
+            " problem, created_at) VALUES (?, ?, ?, ?, ?, ?, datetime('now'))",
+            [(candidate.label, _prompt_key(p), options.max_new_tokens, options.decoding, *completions[p])
+             for p in prompts],
         )
 
 
@@ -310,8 +310,8 @@ def list_evaluations(settings: Settings | None = None, limit: int = 1000) -> pd.
     """Stored evaluations, newest first: one row each with its scores."""
     with _registry(settings) as db:
         return pd.read_sql_query(
-            """SELECT id, created_at, candidate, run_name, base_model, eval_set, mode, judge_model, rows,
-                      accuracy, ex_score, judge_score, agreement, cost_usd, generate_seconds
+            """SELECT id, created_at, candidate, run_name, base_model, eval_set, mode, decoding, judge_model,
+                      rows, accuracy, ex_score, judge_score, agreement, cost_usd, generate_seconds
                FROM evaluations ORDER BY id DESC LIMIT ?""", db, params=(limit,))
 
 

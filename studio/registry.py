@@ -164,11 +164,12 @@ def m030_jobs_on_spaces(db: sqlite3.Connection) -> None:
 def m040_decoding(db: sqlite3.Connection) -> None:
     """How an evaluation's answers were decoded: 'free', or 'schema' (constrained to the DDL's SQL grammar,
     studio/constraints.py). The leaderboard keeps them apart, and a cached generation is reused only for
-    the same decoding. Everything before this migration was decoded freely."""
+    the same decoding, with why it ended early if it did. Everything before this migration was decoded freely."""
     db.execute("ALTER TABLE evaluations ADD COLUMN decoding TEXT NOT NULL DEFAULT 'free'")
     db.execute("""CREATE TABLE generations_new (
         candidate TEXT NOT NULL, prompt_sha TEXT NOT NULL, max_new_tokens INTEGER NOT NULL,
-        decoding TEXT NOT NULL DEFAULT 'free', completion TEXT NOT NULL, created_at TEXT NOT NULL,
+        decoding TEXT NOT NULL DEFAULT 'free', completion TEXT NOT NULL, problem TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
         PRIMARY KEY (candidate, prompt_sha, max_new_tokens, decoding))""")
     db.execute("""INSERT INTO generations_new (candidate, prompt_sha, max_new_tokens, completion, created_at)
                   SELECT candidate, prompt_sha, max_new_tokens, completion, created_at FROM generations""")

@@ -119,7 +119,8 @@ def _version_ids() -> list[str]:
 
 def _stored_choices() -> list[tuple[str, int]]:
     stored = list_evaluations(limit=200)
-    return [(f"#{r.id} {r.candidate} · {r.eval_set} · {r.mode}", int(r.id)) for r in stored.itertuples()]
+    return [(f"#{r.id} {r.candidate} · {r.eval_set} · {r.mode}{'' if r.decoding == 'free' else '+' + r.decoding}",
+             int(r.id)) for r in stored.itertuples()]
 
 
 @user_errors
