@@ -67,6 +67,7 @@ BOUNDS: dict[str, Bound] = {
     "logging_steps": Bound(1, 100_000, "steps between loss lines"),
     "seed": Bound(0, 2**32 - 1, "an unsigned 32-bit random seed"),
     "data_fraction": Bound(0, 1, "the share of training rows", low_open=True),
+    "max_train_rows": Bound(0, 10_000_000, "at most this many training rows, a seeded sample (0: all)"),
 }
 
 
@@ -106,6 +107,10 @@ class TrainingConfig:
     logging_steps: int = 1  # AutoTrain's automatic value can exceed the step count: no curve at all
     gradient_checkpointing: bool = True  # saves memory on a GPU; costs ~30% time on a CPU
     data_fraction: float = 1.0  # share of the data set's training rows (seeded), the book's data-size study
+    # At most this many of those rows (a seeded sample; 0: all): a preset's time budget holds whatever the
+    # data set's size (cpu-lora.yml: what 2 CPU cores train in about half an hour).
+    max_train_rows: int = 0
+    peft: bool = True  # LoRA (AutoTrain's peft: true); False: full fine-tuning, saved as a whole model
     backend: str = LOCAL_BACKEND
     hub_username: str = ""  # Space backends only: whose account runs the job and receives the model
 
@@ -155,7 +160,7 @@ class TrainingConfig:
             "warmup_ratio": self.warmup_ratio,
             "weight_decay": self.weight_decay,
             "max_grad_norm": self.max_grad_norm,
-            "peft": True,
+            "peft": self.peft,
             "lora_r": self.lora_r,
             "lora_alpha": self.lora_alpha,
             "lora_dropout": self.lora_dropout,
@@ -211,7 +216,8 @@ class TrainingConfig:
             # AutoTrain reads ${HF_TOKEN} from the environment: the file itself never holds a token.
             document["hub"] = {"username": self.hub_username, "token": "${HF_TOKEN}", "push_to_hub": True}
         # Keys AutoTrain ignores; the studio reads them back (round trip).
-        document["studio"] = {"base_model": self.base_model, "data_fraction": self.data_fraction}
+        document["studio"] = {"base_model": self.base_model, "data_fraction": self.data_fraction,
+                              "max_train_rows": self.max_train_rows}
         return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
     @classmethod
@@ -232,7 +238,7 @@ class TrainingConfig:
         hub = document.get("hub") or {}
         if hub.get("username") and not str(hub["username"]).startswith("${"):
             values["hub_username"] = hub["username"]
-        for key in ("peft", "model_max_length", "padding", "add_eos_token"):
+        for key in ("model_max_length", "padding", "add_eos_token"):
             params.pop(key, None)  # always set by the studio
         if "disable_gradient_checkpointing" in params:
             values["gradient_checkpointing"] = not params.pop("disable_gradient_checkpointing")

@@ -100,18 +100,24 @@ def _count_rows(path: Path) -> int:
     return filled
 
 
-def write_job_data(data: TrainingData, fraction: float, seed: int, target: Path) -> int:
-    """Write `target/train.csv` with only the `text` column: every row, or a seeded share of them.
+def job_rows(available: int, fraction: float, max_rows: int = 0) -> int:
+    """How many of `available` training rows a job takes: its share of them, at most `max_rows` (0: no cap)."""
+    rows = available if fraction >= 1.0 else max(1, math.ceil(fraction * available))
+    return min(rows, max_rows) if max_rows else rows
 
-    The same seed gives nested shares (20% is inside 40%), as in the book's data-size study."""
+
+def write_job_data(data: TrainingData, fraction: float, seed: int, target: Path, max_rows: int = 0) -> int:
+    """Write `target/train.csv` with only the `text` column: every row, or a seeded sample of `job_rows`.
+
+    The same seed gives nested samples (20% is inside 40%), as in the book's data-size study."""
     header, rows = _read_rows(data.train_csv)
     column = header.index(TEXT_COLUMN)
     texts = [row[column] for row in rows if len(row) > column and row[column].strip()]
-    if fraction < 1.0:
+    wanted = job_rows(len(texts), fraction, max_rows)
+    if wanted < len(texts):
         order = list(range(len(texts)))
         random.Random(seed).shuffle(order)
-        keep = sorted(order[: max(1, math.ceil(fraction * len(texts)))])
-        texts = [texts[i] for i in keep]
+        texts = [texts[i] for i in sorted(order[:wanted])]
     target.mkdir(parents=True, exist_ok=True)
     with open(target / "train.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

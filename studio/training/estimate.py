@@ -10,11 +10,11 @@ GPU, a Space backend or another base model rather than invent a number.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from studio.settings import DEFAULT_MODEL
 from studio.training.config import LOCAL_BACKEND, TrainingConfig
+from studio.training.data_input import job_rows
 from studio.training.truncation import TokenLengths
 
 CPU_TOKENS_PER_SECOND = 90.0  # benchmarks/results: training speed, SmolLM2-135M, LoRA r16, fp32, 2 cores
@@ -23,12 +23,12 @@ CHECKPOINTING_FACTOR = 1.3  # gradient checkpointing recomputes activations: ~30
 MEASURED_MODEL = DEFAULT_MODEL
 
 # Why there is no estimate.
-ON_SPACE, ON_GPU, OTHER_MODEL = "space", "gpu", "model"
+ON_SPACE, ON_GPU, OTHER_MODEL, FULL = "space", "gpu", "model", "full"
 
 
 @dataclass(frozen=True)
 class TrainingEstimate:
-    rows: int  # training rows the job uses (its data_fraction of the data set's)
+    rows: int  # training rows the job uses (its data_fraction of the data set's, at most max_train_rows)
     tokens: int  # training tokens over all epochs
     seconds: float | None  # None: not estimated, see `unknown`
     unknown: str | None = None  # ON_SPACE, ON_GPU or OTHER_MODEL
@@ -36,10 +36,10 @@ class TrainingEstimate:
 
 def estimate_training(config: TrainingConfig, lengths: TokenLengths, *, gpu: bool) -> TrainingEstimate:
     """The job's training tokens and, on this 2-core-measured CPU path only, its wall-clock seconds."""
-    rows = max(1, math.ceil(config.data_fraction * lengths.rows))  # as write_job_data takes its share
+    rows = job_rows(lengths.rows, config.data_fraction, config.max_train_rows)  # as write_job_data takes them
     tokens = round(float(lengths.lengths.mean()) * rows * config.epochs)
     unknown = (ON_SPACE if config.backend != LOCAL_BACKEND else ON_GPU if gpu
-               else OTHER_MODEL if config.base_model != MEASURED_MODEL else None)
+               else OTHER_MODEL if config.base_model != MEASURED_MODEL else None if config.peft else FULL)
     if unknown:
         return TrainingEstimate(rows, tokens, None, unknown)
     seconds = tokens / CPU_TOKENS_PER_SECOND

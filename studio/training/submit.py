@@ -103,7 +103,7 @@ def _queue(db, settings: Settings, item: _Checked, data: TrainingData, loss_scal
 
 def _prepare_folder(job: Job, data: TrainingData) -> int:
     job.folder.mkdir(parents=True)
-    rows = write_job_data(data, job.config.data_fraction, job.config.seed, job.data_dir)
+    rows = write_job_data(data, job.config.data_fraction, job.config.seed, job.data_dir, job.config.max_train_rows)
     params = job.config.training_params(model=str(job.model_path), project_name=job.name,
                                         data_path=str(job.data_dir))
     job.params_path.write_text(json.dumps(params, indent=2), encoding="utf-8")

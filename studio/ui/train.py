@@ -56,12 +56,14 @@ from studio.ui.i18n import error_text, say, t
 DEFAULT_PRESET = "cpu-lora.yml"
 BOOK_PRESET = "book-qlora-gpu.yml"
 # The form's parameters, in display order (base_model has its own picker). Where the job trains (backend,
-# hub_username) comes last, so API calls that pass the form by position from before it existed still line up.
+# hub_username) and then the newer max_train_rows and peft come last, so API calls that pass the form by position
+# from before they existed still line up.
 FORM_FIELDS = (
     "lr", "epochs", "batch_size", "gradient_accumulation", "block_size", "warmup_ratio",
     "lora_r", "lora_alpha", "lora_dropout", "target_modules", "weight_decay", "max_grad_norm",
     "quantization", "mixed_precision", "optimizer", "scheduler", "seed", "logging_steps",
     "data_fraction", "merge_adapter", "gradient_checkpointing", "project_name", "backend", "hub_username",
+    "max_train_rows", "peft",
 )
 CHOICES = {"quantization": QUANTIZATIONS, "mixed_precision": MIXED_PRECISIONS, "optimizer": OPTIMIZERS,
            "scheduler": SCHEDULERS, "backend": BACKENDS}
