@@ -96,6 +96,10 @@ def test_batches_group_similar_lengths_within_the_budget():
 
 
 def test_ask_checks_the_sql_against_the_schema(offline_model):
-    answer = ask("smollm2-135m-instruct", SHORT_DDL, "플레이어 수는?", generation=GenerationOptions(max_new_tokens=32))
-    # Untrained, the model writes a CREATE TABLE (not a query), so it cannot be a valid answer on this schema.
+    free = GenerationOptions(max_new_tokens=32, constrained=False)
+    answer = ask("smollm2-135m-instruct", SHORT_DDL, "플레이어 수는?", generation=free)
+    # Untrained and free, the model writes a CREATE TABLE (not a query): not a valid answer on this schema.
     assert answer.runs_on_schema is False and answer.schema_message
+    # Within the schema's grammar (the default), the same model's first answer is a query that runs on it.
+    answer = ask("smollm2-135m-instruct", SHORT_DDL, "플레이어 수는?", generation=GenerationOptions(max_new_tokens=32))
+    assert answer.sql.startswith("SELECT") and answer.runs_on_schema is True, answer

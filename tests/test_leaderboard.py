@@ -64,8 +64,8 @@ class Registry:
                        train_rows=8, adapter_path=adapter or folder / name, merged=merged, config=config,
                        duration_s=60.0, train_runtime_s=50.0, final_loss=losses[-1] / loss_scale,
                        train_loss=1.5, tokens_per_s=None, hardware={}, software={})
-            self.db.execute("INSERT INTO generations VALUES (?, 'sha', 64, 'SELECT 1', '2026-11-03')",
-                            (name,))
+            self.db.execute("INSERT INTO generations (candidate, prompt_sha, max_new_tokens, completion, created_at)"
+                            " VALUES (?, 'sha', 64, 'SELECT 1', '2026-11-03')", (name,))
         return name
 
     def evaluation(self, candidate: str, verdicts: list[int], *, mode="execution", base_model=SMALL,
