@@ -160,8 +160,8 @@ def summary(lines: list[dict]) -> list[dict]:
         ex = [line["EX"] for line in mine]
         out.append({"arm": arm, "seeds": len(mine), "EX": statistics.mean(ex), "EX_spread": max(ex) - min(ex),
                     "runs": statistics.mean(line["runs"] for line in mine),
-                    "train_min": _mean(line.get("train_time_s") for line in mine, 60),
-                    "rows_per_s": _mean(line.get("rows_per_s") for line in mine)})
+                    "train_min": _mean([line.get("train_time_s") for line in mine], 60),
+                    "rows_per_s": _mean([line.get("rows_per_s") for line in mine])})
     return out
 
 
