@@ -89,11 +89,11 @@ def prepare(schemas: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def eval_sample(plan: Plan, pool: dict) -> Path:
+def eval_sample(plan: Plan, pool: dict, scratch: Path) -> Path:
     """A seeded sample of the held-out game rows (the split is ordered by template: its head is all easy)."""
     rows = Path(pool["path"], "eval.jsonl").read_text(encoding="utf-8").splitlines()
     picked = sorted(random.Random(0).sample(range(len(rows)), min(plan.eval_rows, len(rows))))
-    path = SCRATCH / f"game-heldout-{len(picked)}.jsonl"
+    path = scratch / f"game-heldout-{len(picked)}.jsonl"
     path.write_text("".join(rows[i] + "\n" for i in picked), encoding="utf-8")
     return path
 
@@ -134,10 +134,10 @@ def run_facts(run: str) -> dict:
             "final_loss": found.get("final_loss")}
 
 
-def measure(plan: Plan) -> list[dict]:
-    prepare_home(SCRATCH)
+def measure(plan: Plan, scratch: Path = SCRATCH) -> list[dict]:
+    prepare_home(scratch)
     pools = {schemas: prepare(schemas) for schemas in {a.schemas or "all" for a in ARMS if a.name in plan.arms}}
-    eval_file = eval_sample(plan, pools["all"])
+    eval_file = eval_sample(plan, pools["all"], scratch)
     lines = []
     for arm in (a for a in ARMS if a.name in plan.arms):
         for seed in (plan.seeds if arm.trained else (None,)):
@@ -203,12 +203,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--arms", help="comma-separated arm names (default: all)")
     parser.add_argument("--seeds", help="comma-separated training seeds (default: 42,7)")
     parser.add_argument("--eval-rows", type=int, default=Plan.eval_rows)
+    parser.add_argument("--scratch", type=Path, default=SCRATCH,
+                        help="the scratch folder (a second one lets two arms train at once, a core each)")
     args = parser.parse_args(argv)
     plan = Plan(eval_rows=args.eval_rows,
                 seeds=tuple(int(s) for s in args.seeds.split(",")) if args.seeds else Plan.seeds,
                 arms=tuple(a.strip() for a in args.arms.split(",")) if args.arms else Plan.arms)
     started = time.monotonic()
-    lines = measure(plan)
+    lines = measure(plan, args.scratch)
     write(plan, lines, time.monotonic() - started)
     print((RESULTS / "quality.md").read_text(encoding="utf-8"))
 
