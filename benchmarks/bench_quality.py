@@ -136,7 +136,9 @@ def run_facts(run: str) -> dict:
 
 def measure(plan: Plan, scratch: Path = SCRATCH) -> list[dict]:
     prepare_home(scratch)
-    pools = {schemas: prepare(schemas) for schemas in {a.schemas or "all" for a in ARMS if a.name in plan.arms}}
+    # The held-out rows are scored on the "all" pool's evaluation split (the game domain, in every pool).
+    wanted = {"all"} | {a.schemas for a in ARMS if a.name in plan.arms and a.trained}
+    pools = {schemas: prepare(schemas) for schemas in sorted(wanted)}
     eval_file = eval_sample(plan, pools["all"], scratch)
     lines = []
     for arm in (a for a in ARMS if a.name in plan.arms):
