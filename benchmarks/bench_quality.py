@@ -186,7 +186,18 @@ def markdown(lines: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
+def merged(lines: list[dict]) -> list[dict]:
+    """These lines over those of earlier runs (other arms, other scratch folders), in the order of ARMS."""
+    path = RESULTS / "quality.json"
+    earlier = json.loads(path.read_text(encoding="utf-8"))["lines"] if path.exists() else []
+    fresh = {(line["arm"], line["seed"]) for line in lines}
+    order = [arm.name for arm in ARMS]
+    every = [line for line in earlier if (line["arm"], line["seed"]) not in fresh] + lines
+    return sorted(every, key=lambda line: (order.index(line["arm"]), line["seed"] or 0))
+
+
 def write(plan: Plan, lines: list[dict], seconds: float) -> None:
+    lines = merged(lines)
     table = [{"benchmark": "quality", "measure": f"EX {s['arm']}", "value": round(100 * s["EX"], 1), "unit": "%",
               "note": f"runnable SQL {100 * s['runs']:.0f} %; {s['seeds']} seed(s), spread "
                       f"{100 * s['EX_spread']:.1f} points"
