@@ -121,11 +121,13 @@ def evaluate(plan: Plan, candidate: list[str], decoding: str, eval_file: Path, p
            *(["--free"] if decoding == "free" else []), capture=False)
     label = candidate[1] if candidate[0] == "--run" else f"base:{candidate[1]}"
     stored = list_evaluations()
-    latest = stored[(stored["candidate"] == label) & (stored["eval_set"] == eval_file.name)
-                    & (stored["decoding"] == decoding)].sort_values("id").iloc[-1]
+    mine = stored[(stored["candidate"] == label) & (stored["eval_set"] == eval_file.name)
+                  & (stored["decoding"] == decoding)]
+    latest = mine.sort_values("id").iloc[-1]
+    generated = mine.sort_values("generate_seconds").iloc[-1]  # the one that generated (later ones reuse it)
     return {"evaluation_id": int(latest["id"]), "EX": float(latest["ex_score"] or 0), "rows": int(latest["rows"]),
             "runs": runnable_share(int(latest["id"])),
-            "rows_per_s": latest["rows"] / latest["generate_seconds"] if latest["generate_seconds"] else None}
+            "rows_per_s": generated["rows"] / generated["generate_seconds"] if generated["generate_seconds"] else None}
 
 
 def run_facts(run: str) -> dict:
