@@ -11,8 +11,10 @@ The adapter matters: an untrained model never writes `;`, so both ways would run
 `--adapter PATH`, a small one is trained through the studio (python -m studio train, the cpu-lora preset on
 TRAIN_ROWS training rows, 768-token blocks so no SQL is cut off) and kept under benchmarks/results/tmp/.
 
-The studio runs three times: with the options `studio.evaluate` uses by default, then without prompt lookup
-and in batches of 8, to show what each contributes. Then both ways answer the same prompts with the base model
+The studio runs four times: with the options `studio.evaluate` uses by default but free decoding (the book's
+arithmetic, whose answers must equal the pipeline's), then without prompt lookup, in batches of 8, and with
+Evaluate's default schema-constrained decoding (studio/constraints.py: its answers differ by design; the table
+reports its speed and its cost per generated token). Then both ways answer the same prompts with the base model
 alone, as the book's first experiment evaluates it (it repeats the DDL, so its answers are long). Each run is a process of its own, so the
 peak resident memory of each is its own (the peak is reset after loading where Linux allows, and both the
 whole-process and the generation-only peak are reported). Wall-clock and CPU time are both recorded: on a
@@ -79,9 +81,9 @@ def main(argv: list[str]) -> int:
     os.environ["STUDIO_HOME"] = str(SCRATCH / "home")  # the data set version and the training run stay here
     version = prepare_sample()
     adapter = Path(args.adapter).resolve() if args.adapter else cached_or_trained_adapter(model, version)
-    prompts = eval_prompts(version, args.prompts)
+    prompts, ddls = eval_prompts(version, args.prompts)
     prompts_file = SCRATCH / "prompts.json"
-    prompts_file.write_text(json.dumps(prompts, ensure_ascii=False), encoding="utf-8")
+    prompts_file.write_text(json.dumps({"prompts": prompts, "ddls": ddls}, ensure_ascii=False), encoding="utf-8")
     load = os.getloadavg()[0]
     from studio.evaluate import EvalOptions
 
@@ -92,12 +94,14 @@ def main(argv: list[str]) -> int:
             "studio": run_way("studio", model, adapter, prompts_file, studio),
             "studio-no-lookup": run_way("studio", model, adapter, prompts_file, {**studio, "draft_tokens": 0}),
             "studio-batch-8": run_way("studio", model, adapter, prompts_file, {**studio, "batch_size": 8}),
+            "studio-schema": run_way("studio", model, adapter, prompts_file, {**studio, "schema": True}),
             "book": run_way("book", model, adapter, prompts_file, {}),
         },
         # The base model, as the book's first experiment evaluates it: it answers by repeating the DDL, so
         # its answers are long (up to the token budget) and end at the first `;` of the copied DDL.
         "base": {
             "studio": run_way("studio", model, None, prompts_file, studio),
+            "studio-schema": run_way("studio", model, None, prompts_file, {**studio, "schema": True}),
             "book": run_way("book", model, None, prompts_file, {}),
         },
     }
@@ -152,13 +156,14 @@ def cached_or_trained_adapter(model: Path, version: dict) -> Path:
     return CACHED_ADAPTER
 
 
-def eval_prompts(version: dict, count: int) -> list[str]:
-    """The first `count` held-out rows of the version, rendered as an evaluation renders them."""
+def eval_prompts(version: dict, count: int) -> tuple[list[str], list[str]]:
+    """The first `count` held-out rows of the version, rendered as an evaluation renders them, and their DDL."""
     from studio.data.versions import get_version
 
     prepared = get_version(version["version"])
     render = PromptTemplate(prepared.prompt_template).render
-    return [render(r["context"], r["question"]) for r in prepared.eval_frame().head(count).to_dict("records")]
+    rows = prepared.eval_frame().head(count).to_dict("records")
+    return [render(r["context"], r["question"]) for r in rows], [r["context"] for r in rows]
 
 
 # --- one way, measured in a child process -----------------------------------------------------------------
@@ -179,7 +184,7 @@ def run_way(way: str, model: Path, adapter: Path | None, prompts_file: Path, opt
 
 
 def measure(args) -> int:
-    prompts = json.loads(Path(args.prompts_file).read_text(encoding="utf-8"))
+    prompts = json.loads(Path(args.prompts_file).read_text(encoding="utf-8"))["prompts"]
     started = time.perf_counter()
     load = load_book if args.measure == "book" else load_studio
     generate = load(Path(args.model), Path(args.adapter) if args.adapter else None, args)
@@ -227,8 +232,13 @@ def load_studio(model: Path, adapter: Path | None, args):
     from studio.inference import GenerationOptions, LoadOptions, get_generator
 
     generator = get_generator(model, LoadOptions(adapter=adapter))
-    options = GenerationOptions(max_new_tokens=MAX_NEW_TOKENS, **json.loads(args.options))
-    return lambda prompts: [c.text for c in generator.generate(prompts, options)]
+    settings = json.loads(args.options)
+    # "schema": constrained to each prompt's DDL grammar, as Evaluate decodes by default; else free decoding,
+    # the book's arithmetic, whose answers must equal the pipeline's.
+    ddls = json.loads(Path(args.prompts_file).read_text(encoding="utf-8"))["ddls"] if settings.pop("schema", False) \
+        else None
+    options = GenerationOptions(max_new_tokens=MAX_NEW_TOKENS, constrained=ddls is not None, **settings)
+    return lambda prompts: [c.text for c in generator.generate(prompts, options, ddls=ddls)]
 
 
 def peak_rss_mb() -> float:
@@ -289,6 +299,12 @@ def write_results(setups: dict, prompts: list[str], adapter: Path, load: float, 
             way_row(f"base model, studio engine, {default}", base["studio"], n),
             speedup_row("base model, studio engine (evaluate's defaults) vs the book's way",
                         compared["base"]["studio"], n, machine),
+            speedup_row("fine-tuned, studio engine, schema-constrained (evaluate's default decoding) vs the "
+                        "book's way (free)", compared["fine-tuned"]["studio-schema"], n, machine),
+            constraint_cost_row("fine-tuned", tuned, n),
+            speedup_row("base model, studio engine, schema-constrained vs the book's way (free)",
+                        compared["base"]["studio-schema"], n, machine),
+            constraint_cost_row("base model", base, n),
         ],
     }
     OUT.parent.mkdir(exist_ok=True)
@@ -312,6 +328,23 @@ def compare(answers: list[str], run: dict, book: dict) -> dict:
         "differences": [{"prompt": i, "book": a, "studio": b}
                         for i, (a, b) in enumerate(zip(answers, outputs)) if a != b],
     }
+
+
+def constraint_cost_row(setup: str, runs: dict, n: int) -> dict:
+    """What the schema grammar costs per generated token: the constrained run's wall time over the free
+    run's, per token the constrained run wrote (its answers differ, so both times are per answer set)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(DEFAULT_MODEL))
+    free, schema = runs["studio"], runs["studio-schema"]
+    tokens = {way: sum(len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in run["outputs"])
+              for way, run in (("free", free), ("schema", schema))}
+    per_token = {way: 1000 * run["seconds"] / max(tokens[way], 1) for way, run in (("free", free), ("schema", schema))}
+    return {"benchmark": "generation", "measure": f"{setup}, schema-constrained decoding: wall time per token",
+            "value": round(per_token["schema"], 1), "unit": "ms",
+            "note": f"free decoding {per_token['free']:.1f} ms a token; {tokens['schema']} tokens constrained, "
+                    f"{tokens['free']} free, {n} prompts; {n / schema['seconds']:.2f} vs "
+                    f"{n / free['seconds']:.2f} rows/s"}
 
 
 def way_row(measure: str, run: dict, n: int) -> dict:
