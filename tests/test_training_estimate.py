@@ -11,6 +11,7 @@ from studio.training.config import TrainingConfig
 from studio.training.estimate import (
     CHECKPOINTING_FACTOR,
     CPU_TOKENS_PER_SECOND,
+    FULL,
     ON_GPU,
     ON_SPACE,
     OTHER_MODEL,
@@ -35,6 +36,13 @@ def test_tokens_are_rows_used_times_mean_tokens_times_epochs():
     assert checkpointed.seconds == pytest.approx(STARTUP_S + 100 / CPU_TOKENS_PER_SECOND * CHECKPOINTING_FACTOR)
 
 
+def test_the_estimate_counts_the_rows_a_preset_caps():
+    found = estimate_training(CPU.replace(max_train_rows=40), lengths(*[10] * 100), gpu=False)
+    assert (found.rows, found.tokens) == (40, 400)
+    assert estimate_training(CPU.replace(max_train_rows=40, data_fraction=0.2), lengths(*[10] * 100),
+                             gpu=False).rows == 20  # the share is smaller than the cap
+
+
 def test_the_estimate_is_near_the_benchmarked_job():
     """The README's cpu-lora benchmark (9990 tokens, 32 rows): the estimate is within 15 % of its wall time."""
     measured = json.loads((REPO_ROOT / "benchmarks" / "results" / "training.json").read_text())
@@ -49,6 +57,7 @@ def test_the_estimate_is_near_the_benchmarked_job():
     (CPU.replace(backend="spaces-t4-small", hub_username="alice"), False, ON_SPACE),
     (CPU, True, ON_GPU),
     (CPU.replace(base_model="owner/bigger-model"), False, OTHER_MODEL),
+    (CPU.replace(peft=False), False, FULL),
 ])
 def test_what_was_not_measured_is_not_estimated(config, gpu, why):
     found = estimate_training(config, lengths(10, 20), gpu=gpu)
