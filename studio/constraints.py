@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 
 from studio.sql_grammar import sql_grammar
 
@@ -27,11 +26,10 @@ DEAD_END = "the schema grammar allowed no further token"
 
 @dataclass
 class RowConstraint:
-    """One row's matcher; `allowed` is recomputed for every token the row takes."""
+    """One row's matcher (fed every token the row takes) and, if it had to stop, why."""
 
     matcher: object
     problem: str = ""
-    taken: list[int] = field(default_factory=list)
 
     def mask_logits(self, logits, bitmask) -> bool:
         """Mask (in place) the tokens the grammar forbids next; False when it allows none (a dead end)."""
@@ -89,8 +87,3 @@ class SchemaConstraints:
         if matcher.is_error():  # the grammar is built by code: a failure here is a bug, said plainly
             raise RuntimeError(f"the schema grammar does not compile: {matcher.get_error()}")
         return matcher
-
-
-@lru_cache(maxsize=4)
-def constraints_for(tokenizer, eos_ids: frozenset[int]) -> SchemaConstraints:
-    return SchemaConstraints(tokenizer, eos_ids)
