@@ -37,6 +37,7 @@ class ExecutionConfig:
 
     `dialect` is the dialect of the SQL run against database files (transpiled to SQLite when it differs);
     `ddl_dialect` that of DDL-only rows, for both their DDL and their queries (the book's data is MySQL).
+    `mysql_functions` gives every sandbox a few MySQL functions (see `Sandbox.open_file`).
     """
 
     timeout_s: float = 3.0
@@ -45,6 +46,7 @@ class ExecutionConfig:
     ddl_dialect: str = "mysql"
     max_permutations: int = 200
     max_open_databases: int = 16
+    mysql_functions: bool = False
 
     def __post_init__(self):
         self.limits  # checks the timeout and the row cap (LimitsError)
@@ -109,9 +111,7 @@ class ExecutionMatcher:
         gold = self._prepare(_first_statement(gold_sql), self.config.dialect)
         ordered = has_top_level_order_by(gold)
         for number, database in enumerate(databases, start=1):
-            sandbox = self._sandbox(
-                ("file", str(database)), partial(Sandbox.open_file, database, self.config.limits)
-            )
+            sandbox = self.file_sandbox(database)
             status, reason = self._compare_on(sandbox, gold, pred, ordered)
             if status != MATCH:
                 where = f" (database {number} of {len(databases)})" if len(databases) > 1 else ""
@@ -154,6 +154,25 @@ class ExecutionMatcher:
         note = f" ({skipped} DDL statement(s) could not be read)" if skipped else ""
         return True, f"runs against the schema, {len(result.columns)} column(s){note}"
 
+    def file_sandbox(self, database: str | Path) -> Sandbox:
+        """The (cached) sandbox of a database file."""
+        limits, mysql = self.config.limits, self.config.mysql_functions
+        opener = partial(Sandbox.open_file, database, limits, mysql_functions=mysql)
+        return self._sandbox(("file", str(database)), opener)
+
+    def schema_sandbox(self, ddl: str) -> Sandbox:
+        """The (cached) sandbox of an empty copy of the schema of `ddl` (no tables when it defines none).
+
+        Its `problems` are the statements SQLite rejected; `sqlite_schema(ddl, ddl_dialect).problems`, those
+        that could not be read."""
+
+        def build() -> Sandbox:
+            statements = list(sqlite_schema(ddl or "", self.config.ddl_dialect).statements)
+            limits, mysql = self.config.limits, self.config.mysql_functions
+            return Sandbox.from_statements(statements, limits, mysql_functions=mysql)[0]
+
+        return self._sandbox(("ddl", ddl, self.config.ddl_dialect), build)
+
     def close(self) -> None:
         while self._sandboxes:
             self._sandboxes.popitem()[1].close()
@@ -194,13 +213,9 @@ class ExecutionMatcher:
             return sql
 
     def _schema_sandbox(self, ddl: str) -> Sandbox | None:
-        schema = sqlite_schema(ddl or "", self.config.ddl_dialect)
-        if not schema.statements:
+        if not sqlite_schema(ddl or "", self.config.ddl_dialect).statements:
             return None
-        return self._sandbox(
-            ("ddl", ddl, self.config.ddl_dialect),
-            lambda: Sandbox.from_statements(list(schema.statements), self.config.limits)[0],
-        )
+        return self.schema_sandbox(ddl)
 
     def _sandbox(self, key: tuple, open_sandbox) -> Sandbox:
         """A cached sandbox (least recently used ones are closed beyond `max_open_databases`)."""

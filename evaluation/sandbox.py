@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,10 @@ _HEADER = struct.Struct("<I")
 _KILL_GRACE_S = 0.5  # the worker's own check stops loops at the deadline; this is for single long steps
 MAX_TIMEOUT_S = 600.0
 _MAX_IDLE = 4  # idle workers kept for later sandboxes
+# Requests sent ahead of their replies: at most one pipe page of them, so writing a batch into the (empty)
+# request pipe never blocks while the worker may be blocked writing replies nobody reads yet.
+_PIPELINE_BYTES = 4096
+_PIPELINE_MAX = 64
 _IDLE: list[subprocess.Popen] = []
 _IDLE_LOCK = threading.RLock()  # re-entrant: a finalizer may run during garbage collection under it
 
@@ -106,34 +111,55 @@ class Sandbox:
         self.problems: list[str] = self._start()
 
     @classmethod
-    def open_file(cls, path: str | Path, limits: Limits = Limits()) -> Sandbox:
-        """Open an existing database file read-only (the file is never modified)."""
+    def open_file(
+        cls, path: str | Path, limits: Limits = Limits(), *, mysql_functions: bool = False
+    ) -> Sandbox:
+        """Open an existing database file read-only (the file is never modified).
+
+        `mysql_functions` adds SQLite versions of a few MySQL functions (YEAR, MONTH, DAY, CONCAT, NOW,
+        CURDATE: `sandbox_worker.MYSQL_FUNCTIONS`), so MySQL-flavoured SQL can run as written."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no database file at {path}")
-        return cls(("open", path.resolve().as_uri() + "?mode=ro", _limits_tuple(limits)), limits)
+        uri = path.resolve().as_uri() + "?mode=ro"
+        return cls(("open", uri, _limits_tuple(limits), bool(mysql_functions)), limits)
 
     @classmethod
-    def from_statements(cls, statements: list[str], limits: Limits = Limits()) -> tuple[Sandbox, list[str]]:
+    def from_statements(
+        cls, statements: list[str], limits: Limits = Limits(), *, mysql_functions: bool = False
+    ) -> tuple[Sandbox, list[str]]:
         """An empty in-memory database built from schema statements; returns it and the statements' errors."""
-        sandbox = cls(("build", list(statements), _limits_tuple(limits)), limits)
+        sandbox = cls(("build", list(statements), _limits_tuple(limits), bool(mysql_functions)), limits)
         return sandbox, sandbox.problems
 
-    def run(self, sql: str) -> QueryResult:
-        """Execute one read-only statement within the limits; errors are returned, never raised."""
-        if not sql.strip():
-            return QueryResult(error="empty statement")
-        keyword = leading_keyword(sql)
-        if keyword not in _READ_ONLY_KEYWORDS:
-            return QueryResult(error=f"only SELECT queries may run, not {keyword or 'this statement'}")
-        if self._process is None:
-            self._start()  # the last statement overran and its worker was killed
-        reply = self._ask(("run", sql), time.monotonic() + self.limits.timeout_s + _KILL_GRACE_S)
-        if reply is None:
-            return QueryResult(error=f"timeout after {self.limits.timeout_s:g} s", timed_out=True)
-        if reply[0] == "rows":
-            return QueryResult(rows=[tuple(row) for row in reply[2]], columns=tuple(reply[1]))
-        return QueryResult(error=reply[1], timed_out=bool(reply[2]))
+    def run(self, sql: str, *, keep_rows: bool = True) -> QueryResult:
+        """Execute one read-only statement within the limits; errors are returned, never raised.
+
+        With `keep_rows=False` the statement still runs to its last row (counted against the row cap),
+        but no rows come back: cheaper when only whether it runs matters."""
+        return self.run_many([sql], keep_rows=keep_rows)[0]
+
+    def run_many(self, statements: Sequence[str], *, keep_rows: bool = True) -> list[QueryResult]:
+        """`run` for each statement, in order, each within the limits on its own.
+
+        Statements go to the worker a few at a time, ahead of their replies, so it goes on to the next
+        without waiting for this process: on a busy machine, waking either process costs more than a
+        short statement does."""
+        results = [_refused(sql) for sql in statements]
+        queue = [i for i, result in enumerate(results) if result is None]
+        while queue:
+            if self._process is None:
+                self._start()  # the last statement overran and its worker was killed
+            batch = _batch([_framed(("run", statements[i], keep_rows)) for i in queue[:_PIPELINE_MAX]])
+            replies = self._exchange(batch, self.limits.timeout_s + _KILL_GRACE_S)
+            for i, reply in zip(queue, replies):
+                results[i] = _result(reply)
+            if len(replies) < len(batch):  # overran, or its worker died: that worker is stopped
+                results[queue[len(replies)]] = QueryResult(
+                    error=f"timeout after {self.limits.timeout_s:g} s", timed_out=True
+                )
+            queue = queue[min(len(replies) + 1, len(batch)) :]
+        return results
 
     def close(self) -> None:
         """Done with the database: its worker waits, idle, for the next sandbox (starting one costs ~20 ms)."""
@@ -159,24 +185,29 @@ class Sandbox:
         self._process = process
         self._finalizer = weakref.finalize(self, _park, process)
         # Building a large schema is trusted work, so it gets a generous deadline of its own.
-        reply = self._ask(self._setup, time.monotonic() + 60.0)
+        reply = (self._exchange([_framed(self._setup)], 60.0) or [None])[0]
         if reply is None or reply[0] != "ok":
             raise OSError(f"the SQL sandbox could not start: {reply[1] if reply else 'no answer'}")
         return list(reply[1])
 
-    def _ask(self, request: tuple, deadline: float) -> tuple | None:
-        """The worker's reply, or None when it missed the deadline or died (it is then stopped)."""
-        process = self._process
+    def _exchange(self, requests: list[bytes], wait_s: float) -> list[tuple]:
+        """Send framed requests and read their replies, each due `wait_s` after the one before (the worker
+        starts on a request once it has answered the last). Stops at the first reply that is late or lost:
+        that worker is then stopped, never reused."""
+        process, replies, buffered = self._process, [], b""
         try:
-            payload = marshal.dumps(request)
-            process.stdin.write(_HEADER.pack(len(payload)) + payload)
-            reply = marshal.loads(_receive(process.stdout, deadline))
+            process.stdin.write(b"".join(requests))
+            while len(replies) < len(requests):
+                payload, buffered = _receive(process.stdout, time.monotonic() + wait_s, buffered)
+                replies.append(marshal.loads(payload))
         except (OSError, EOFError, TimeoutError, ValueError):
-            self._finalizer.detach()  # a worker that overran or died is never reused
-            _stop(process)
-            self._process = self._finalizer = None
-            return None
-        return reply
+            pass
+        finally:
+            if len(replies) < len(requests):  # also on KeyboardInterrupt: unread replies would answer others
+                self._finalizer.detach()
+                _stop(process)
+                self._process = self._finalizer = None
+        return replies
 
 
 def _limits_tuple(limits: Limits) -> tuple:
@@ -190,19 +221,50 @@ def _limits_tuple(limits: Limits) -> tuple:
     )
 
 
-def _receive(stream, deadline: float) -> bytes:
-    """One reply's payload from a pipe, waiting no later than `deadline` (TimeoutError); EOFError if it closed."""
-    data, size = b"", None
-    while size is None or len(data) < _HEADER.size + size:
+def _refused(sql: str) -> QueryResult | None:
+    """Why a statement may not run at all, before any worker sees it; None when it may."""
+    if not sql.strip():
+        return QueryResult(error="empty statement")
+    keyword = leading_keyword(sql)
+    if keyword not in _READ_ONLY_KEYWORDS:
+        return QueryResult(error=f"only SELECT queries may run, not {keyword or 'this statement'}")
+    return None
+
+
+def _result(reply: tuple) -> QueryResult:
+    if reply[0] == "rows":
+        return QueryResult(rows=[tuple(row) for row in reply[2]], columns=tuple(reply[1]))
+    return QueryResult(error=reply[1], timed_out=bool(reply[2]))
+
+
+def _framed(request: tuple) -> bytes:
+    payload = marshal.dumps(request)
+    return _HEADER.pack(len(payload)) + payload
+
+
+def _batch(frames: list[bytes]) -> list[bytes]:
+    """The first frames, as many as fit in `_PIPELINE_BYTES` (at least one)."""
+    size = 0
+    for count, frame in enumerate(frames):
+        size += len(frame)
+        if size > _PIPELINE_BYTES and count:
+            return frames[:count]
+    return frames
+
+
+def _receive(stream, deadline: float, data: bytes = b"") -> tuple[bytes, bytes]:
+    """One reply's payload from a pipe (after the bytes already read, `data`) and the bytes read past it,
+    waiting no later than `deadline` (TimeoutError); EOFError if the pipe closed."""
+    while True:
+        end = _HEADER.size + _HEADER.unpack_from(data)[0] if len(data) >= _HEADER.size else None
+        if end is not None and len(data) >= end:
+            return data[_HEADER.size : end], data[end:]
         if not select.select([stream], [], [], max(0.0, deadline - time.monotonic()))[0]:
             raise TimeoutError
         chunk = os.read(stream.fileno(), 1 << 20)
         if not chunk:
             raise EOFError
         data += chunk
-        if size is None and len(data) >= _HEADER.size:
-            size = _HEADER.unpack_from(data)[0]
-    return data[_HEADER.size :]
 
 
 def _idle_worker() -> subprocess.Popen | None:
@@ -219,8 +281,7 @@ def _park(process: subprocess.Popen) -> None:
     with _IDLE_LOCK:
         if len(_IDLE) < _MAX_IDLE and process.poll() is None:
             try:
-                payload = marshal.dumps(("close",))
-                process.stdin.write(_HEADER.pack(len(payload)) + payload)
+                process.stdin.write(_framed(("close",)))
             except OSError:
                 pass
             else:

@@ -5,11 +5,13 @@ and a `marshal` payload (plain values only, so a reply can never run code in the
 not in the caller, because SQLite checks its interrupt flag only between VM steps: one `instr()` over a
 megabyte is a single step of a second or more, so the caller enforces the deadline by killing this process.
 Requests:
-    ("open", uri, limits)          -> ("ok", [])
-    ("build", statements, limits)  -> ("ok", problems)      an in-memory database from schema statements
-    ("run", sql)                   -> ("rows", columns, rows) | ("error", message, timed_out)
-    ("close",)                     -> no reply; the process waits for the next sandbox's "open" or "build"
-`limits` is the tuple of `_limits_tuple` in `evaluation.sandbox`.
+    ("open", uri, limits, mysql)          -> ("ok", [])
+    ("build", statements, limits, mysql)  -> ("ok", problems)   an in-memory database from schema statements
+    ("run", sql[, keep_rows])             -> ("rows", columns, rows) | ("error", message, timed_out)
+                                             (rows is [] when keep_rows is False: only whether it runs)
+    ("close",)                            -> no reply; the worker waits for the next "open" or "build"
+`limits` is the tuple of `_limits_tuple` in `evaluation.sandbox`; `mysql` (True/False) adds `MYSQL_FUNCTIONS`.
+This file runs under `python -I -S` and imports only the standard library, so everything it needs is here.
 """
 
 import marshal
@@ -34,6 +36,22 @@ _FIXED_LIMITS = {
 }
 
 
+def _date_part(start, end):
+    return lambda value: int(str(value)[start:end]) if value else None
+
+
+# A few MySQL functions that data sets' MySQL-flavoured SQL uses (the book's answers), as SQLite functions:
+# name -> (number of arguments, deterministic, function). Dates are ISO text, as MySQL dumps hold them.
+MYSQL_FUNCTIONS = {
+    "YEAR": (1, True, _date_part(0, 4)),
+    "MONTH": (1, True, _date_part(5, 7)),
+    "DAY": (1, True, _date_part(8, 10)),
+    "CONCAT": (-1, True, lambda *parts: None if None in parts else "".join(map(str, parts))),
+    "NOW": (0, False, lambda: time.strftime("%Y-%m-%d %H:%M:%S")),
+    "CURDATE": (0, False, lambda: time.strftime("%Y-%m-%d")),
+}
+
+
 class Worker:
     def __init__(self):
         self.connection = None
@@ -41,12 +59,12 @@ class Worker:
         self.deadline = float("inf")
         self.interrupted = False
 
-    def open(self, uri, limits):
+    def open(self, uri, limits, mysql=False):
         self.close()
-        self._guard(sqlite3.connect(uri, uri=True), limits)
+        self._guard(sqlite3.connect(uri, uri=True), limits, mysql)
         return ("ok", [])
 
-    def build(self, statements, limits):
+    def build(self, statements, limits, mysql=False):
         self.close()
         connection = sqlite3.connect(":memory:")
         problems = []
@@ -55,7 +73,7 @@ class Worker:
                 connection.execute(statement)
             except sqlite3.Error as error:
                 problems.append(f"{error} in {statement[:80]!r}")
-        self._guard(connection, limits)
+        self._guard(connection, limits, mysql)
         return ("ok", problems)
 
     def close(self):
@@ -64,7 +82,7 @@ class Worker:
             self.connection.close()
             self.connection = None
 
-    def _guard(self, connection, limits):
+    def _guard(self, connection, limits, mysql):
         self.timeout_s, self.max_rows, self.max_value_bytes, self.max_result_bytes, max_sql, memory = limits
         # Memory: SQLite's own allocations fail cleanly at the heap limit, sorting stays in that heap
         # instead of spilling to disk, and the address-space limit catches what Python itself holds.
@@ -74,24 +92,28 @@ class Worker:
         hard = resource.getrlimit(resource.RLIMIT_AS)[1]
         soft = 2 * memory + 512 * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
-        connection.text_factory = _decode_text
         for limit, value in _FIXED_LIMITS.items():
             connection.setlimit(limit, value)
         connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, self.max_value_bytes)
         connection.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, max_sql)
+        if mysql:
+            for name, (arguments, deterministic, function) in MYSQL_FUNCTIONS.items():
+                connection.create_function(name, arguments, function, deterministic=deterministic)
         connection.set_authorizer(_authorize)
         # Loops are stopped here, cheaply; the caller's kill is for single steps that never reach a check.
         connection.set_progress_handler(self._check_deadline, _PROGRESS_EVERY)
         self.connection = connection
 
-    def run(self, sql):
+    def run(self, sql, keep_rows=True):
         self.interrupted = False
         self.deadline = time.monotonic() + self.timeout_s
+        # Rows that are not returned need no text: bytes (C) instead of a Python call per value.
+        self.connection.text_factory = _decode_text if keep_rows else bytes
         cursor = self.connection.cursor()
         try:
             cursor.execute(sql)
             columns = [d[0] for d in cursor.description or ()]
-            return self._fetch(cursor, columns)
+            return self._fetch(cursor, columns, keep_rows)
         except (sqlite3.Error, ValueError, OverflowError, MemoryError) as error:
             if self.interrupted:
                 return ("error", f"timeout after {self.timeout_s:g} s", True)
@@ -100,13 +122,16 @@ class Worker:
             cursor.close()
             self.deadline = float("inf")
 
-    def _fetch(self, cursor, columns):
+    def _fetch(self, cursor, columns, keep_rows):
         rows = []
-        size = 0
+        count = size = 0
         while chunk := cursor.fetchmany(_FETCH_CHUNK):
-            rows.extend(chunk)
-            if len(rows) > self.max_rows:
+            count += len(chunk)
+            if count > self.max_rows:
                 return ("error", f"result exceeds {self.max_rows} rows", False)
+            if not keep_rows:
+                continue  # nothing is held, so only the row cap applies
+            rows.extend(chunk)
             size += sum(len(value) for row in chunk for value in row if isinstance(value, (str, bytes)))
             if size > self.max_result_bytes:
                 return ("error", f"result exceeds {self.max_result_bytes} bytes", False)

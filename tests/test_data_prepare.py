@@ -8,6 +8,7 @@ import sqlite3
 import pandas as pd
 import pytest
 
+from studio.data.execution import GoldChecker
 from studio.data.prepare import PrepareOptions, prepare_dataset, take_fraction
 from studio.data.sample import SYNTHESIZED_DB_IDS
 from studio.data.sources import load_source
@@ -139,3 +140,39 @@ def test_progress_is_reported(sample_home):
     prepare_dataset("sample", PrepareOptions(fraction=0.2), progress=lambda f, m: calls.append((f, m)))
     fractions = [f for f, _ in calls]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and calls[-1][1].startswith("saved ds-")
+
+
+def test_gold_sql_checks_run_in_batches_with_their_own_reasons_and_deadlines(tmp_path):
+    """One database's rows run as a batch in the evaluation sandbox; each keeps its own reason and deadline,
+    MySQL-only SQL runs through the function shims or the transpile fallback, and a write is not a query."""
+    database = tmp_path / "shop.sqlite"
+    with sqlite3.connect(database) as db:
+        db.execute("CREATE TABLE items (id INTEGER, name TEXT, added TEXT)")
+        db.execute("INSERT INTO items VALUES (1, 'pen', '2024-03-09')")
+    db.close()
+    endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+    answers = {
+        "SELECT name FROM items": None,
+        "SELECT YEAR(added) FROM items": None,
+        "SELECT DATE_FORMAT(added, '%Y') FROM items": None,  # no shim: runs transpiled
+        endless: "timeout",
+        "SELECT nope FROM items": "no such column",
+        "SELECT * FROM item": "no such table",
+        "SELECT 1; SELECT 2": "more than one statement",
+        "SELEC name FROM items": "syntax error",
+        "DELETE FROM items": "not a SELECT query",
+    }
+    checker = GoldChecker({"shop": database}, timeout_s=1.0)
+    try:
+        on_file = checker.check_rows([("shop", "", sql) for sql in answers])
+        on_ddl = checker.check_rows([("other", BOOK_DDL, "SELECT YEAR(date_joined) FROM players"),
+                                     ("other", BOOK_DDL, "SELECT name FROM items"),
+                                     ("bad", "CREATE TABLE (", "SELECT 1")])
+        assert checker.check("shop", "", "SELECT COUNT(*) FROM items") is None
+    finally:
+        checker.close()
+    assert dict(zip(answers, on_file)) == answers
+    assert on_ddl == [None, "no such table", "the DDL does not parse"]
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT COUNT(*) FROM items").fetchone() == (1,)
+    db.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from studio.data.execution import transpile_ddl
+from evaluation.schema import sqlite_schema
 from studio.data.sample import DOMAINS, EVAL_DB_ID, SYNTHESIZED_DB_IDS, TEMPLATES, SampleInfo, ensure_sample
 from studio.data.sample.generate import _tied_at_limit, content_hash, generate
 from studio.data.sample.korean import attach_particles, final_sound, number_text
@@ -114,7 +114,7 @@ def test_context_is_the_ddl_that_built_the_database(sample, frame):
         for context in rows["context"].unique()[:50]:
             assert "AUTO_INCREMENT" in context  # the book's MySQL flavour
             empty = sqlite3.connect(":memory:")
-            empty.executescript(transpile_ddl(context))
+            empty.executescript(";\n".join(sqlite_schema(context).statements))
             for (name,) in empty.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             ):

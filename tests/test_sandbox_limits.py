@@ -55,6 +55,55 @@ def test_a_timeout_never_reaches_the_next_statement():
             assert after.ok and after.rows == [(0,)], after.error
 
 
+def test_statements_sent_ahead_keep_their_own_deadline_and_order(sandbox):
+    """`run_many` sends a batch ahead of its replies: an overrun in the middle ends only itself."""
+    statements = ["SELECT 1", INSTR_40, "SELECT 2", "UPDATE t SET a = 1", ENDLESS_CTE, "SELECT 3"]
+    started = time.monotonic()
+    results = sandbox.run_many(statements)
+    assert time.monotonic() - started < 2 * (1.0 + 2.0)
+    assert [r.rows for r in results if r.ok] == [[(1,)], [(2,)], [(3,)]]
+    assert [r.timed_out for r in results] == [False, True, False, False, True, False]
+    assert results[3].error == "only SELECT queries may run, not UPDATE"
+    many = sandbox.run_many([f"SELECT {i}, '{'x' * 500}'" for i in range(300)])  # several batches
+    assert [r.rows[0][0] for r in many] == list(range(300))
+
+
+def test_without_rows_a_statement_still_runs_to_the_end_and_under_the_row_cap():
+    box, _ = Sandbox.from_statements(["CREATE TABLE t (a INT)"], Limits(timeout_s=1.0, max_rows=1000))
+    with box:
+        counted = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT {}) SELECT x FROM c"
+        result = box.run(counted.format(1000), keep_rows=False)
+        assert result.ok and result.rows == [] and result.columns == ("x",)
+        assert box.run(counted.format(1001), keep_rows=False).error == "result exceeds 1000 rows"
+        late = f"SELECT CASE WHEN x = 500 THEN abs(-9223372036854775808) END FROM ({counted.format(600)})"
+        assert "integer overflow" in box.run(late, keep_rows=False).error  # an error after the first rows
+
+
+def test_mysql_functions_only_where_asked(database_file):
+    """The data pipeline's gold SQL is MySQL-flavoured (the book's); scoring runs plain SQLite."""
+    sql = ("SELECT YEAR(d), MONTH(d), DAY(d), CONCAT(d, '/', 1), CONCAT(d, NULL), length(NOW()), "
+           "length(CURDATE()) FROM days")
+    with Sandbox.open_file(database_file, mysql_functions=True) as box:
+        assert box.run(sql).rows == [(2024, 3, 9, "2024-03-09/1", None, 19, 10)]
+    with Sandbox.open_file(database_file) as box:  # scoring stays plain SQLite
+        assert box.run(sql).error == "no such function: YEAR"
+    schema, _ = Sandbox.from_statements(["CREATE TABLE days (d TEXT)"], mysql_functions=True)
+    with schema:
+        assert schema.run(sql).ok
+
+
+@pytest.fixture
+def database_file(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "days.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE days (d TEXT)")
+        db.execute("INSERT INTO days VALUES ('2024-03-09')")
+    db.close()
+    return path
+
+
 def test_normal_queries_are_unaffected(sandbox):
     result = sandbox.run("SELECT 1, 'x', NULL, 2.5, x'00', upper('ab') || instr('hello', 'l')")
     assert result.ok and result.rows == [(1, "x", None, 2.5, b"\x00", "AB3")]

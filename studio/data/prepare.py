@@ -141,16 +141,19 @@ def exec_filter(
     span: tuple[float, float] = (0.0, 1.0),
 ) -> tuple[pd.Series, Counter]:
     """Which rows' gold SQL runs on their database, and why the others do not."""
-    keep, reasons = [], Counter()
-    for i, row in enumerate(frame.itertuples(index=False)):
-        reason = checker.check(row.db_id, row.context, row.answer)
-        keep.append(reason is None)
-        if reason:
-            reasons[reason] += 1
-        if progress and i % 250 == 0:
-            progress(
-                span[0] + (span[1] - span[0]) * i / max(1, len(frame)), f"running gold SQL {i}/{len(frame)}"
-            )
+    rows = list(frame[["db_id", "context", "answer"]].itertuples(index=False, name=None))
+    keep, reasons = [False] * len(rows), Counter()
+    # One database's rows together: the checker runs them as batches and keeps few sandboxes open.
+    order = sorted(range(len(rows)), key=lambda p: (str(rows[p][0]), str(rows[p][1])))
+    for start in range(0, len(order), 250):
+        if progress:
+            fraction = start / max(1, len(rows))
+            progress(span[0] + (span[1] - span[0]) * fraction, f"running gold SQL {start}/{len(rows)}")
+        chunk = order[start : start + 250]
+        for position, reason in zip(chunk, checker.check_rows([rows[p] for p in chunk])):
+            keep[position] = reason is None
+            if reason:
+                reasons[reason] += 1
     return pd.Series(keep, index=frame.index, dtype=bool), reasons
 
 

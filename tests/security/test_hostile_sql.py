@@ -4,6 +4,7 @@ timeout, and leaves the database and the file system as they were."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import sqlite3
@@ -125,4 +126,37 @@ def test_the_scoring_cli_scores_the_hostile_corpus_in_time(tmp_path, database, p
     # and the start-up of an interpreter and its workers (seconds on a loaded machine).
     assert elapsed < 20 + len(slow) * (TIMEOUT_S + SLACK_S), (elapsed, slow)
     assert _digest(database) == before
+    files.assert_unchanged()
+
+
+# Gold SQL of an uploaded data set runs in the same sandbox while `data prepare` filters it (issue 17):
+# the runaway queries end as timeouts, the writing ones are refused.
+GOLD_CORPUS = ["instr-bomb", "endless-recursive-cte", "attach", "vacuum-into", "insert-via-cte",
+               "load-extension"]
+
+
+def test_data_prepare_drops_hostile_gold_sql_in_time_and_writes_nothing_outside_its_home(
+        tmp_path, studio_home, probe, capsys):
+    """The instr bomb ran ~34 s in the old in-process gold check, whatever `--exec-timeout` said."""
+    from studio.cli import main
+
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    answers = [f"SELECT b FROM t WHERE a = {i}" for i in range(10)] + [_sql(n, probe) for n in GOLD_CORPUS]
+    with (upload / "rows.csv").open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows([("db_id", "context", "question", "answer"),
+                                   *(("db", f"{SCHEMA[0]};", f"question {i}?", answer)
+                                     for i, answer in enumerate(answers))])
+    files = FileSystemSnapshot([upload, probe, PROBE_DIR, studio_home.parent], skip=[studio_home])
+    started = time.monotonic()
+    code = main(["data", "prepare", "--source", str(upload / "rows.csv"), "--random-split", "0.3",
+                 "--exec-timeout", "1"])
+    elapsed = time.monotonic() - started
+    assert code == 0, capsys.readouterr().err
+    counts = json.loads(capsys.readouterr().out.splitlines()[-1])["counts"]
+    dropped = counts["exec_filter"]["train_dropped"], counts["exec_filter"]["eval_dropped"]
+    assert sum(side.get("timeout", 0) for side in dropped) == 2, dropped
+    assert sum(sum(side.values()) for side in dropped) == len(GOLD_CORPUS), dropped
+    assert counts["train"] + counts["eval"] == 10
+    assert elapsed < 20, f"took {elapsed:.1f} s with two 1 s deadlines"
     files.assert_unchanged()
