@@ -139,6 +139,19 @@ class ExecutionMatcher:
             )
         return ExecutionVerdict(*_pred_failed(result))
 
+    def results(self, sql: str | None, databases: Sequence[str | Path], ddl: str | None = None) -> list[QueryResult]:
+        """What a statement returns on each database, run as `match` runs a prediction; without databases, on
+        an empty copy of the `ddl` schema, as `match_schema` does. One result per database (an empty list
+        when there is nothing to run it on); an empty statement gives an error result."""
+        dialect = self.config.dialect if databases else self.config.ddl_dialect
+        statement = self._prepare(extract_sql(sql), dialect)
+        if not statement:
+            return [QueryResult(error="empty prediction")]
+        if not databases:
+            sandbox = self._schema_sandbox(ddl or "")
+            return [] if sandbox is None else [sandbox.run(statement)]
+        return [self.file_sandbox(database).run(statement) for database in databases]
+
     def check_schema(self, ddl: str, sql: str | None) -> tuple[bool, str]:
         """Whether a statement runs against an empty copy of the schema, and why not."""
         statement = self._prepare(extract_sql(sql), self.config.ddl_dialect)

@@ -24,13 +24,15 @@ from evaluation.scoring import ScoringConfig, Summary, finish_scoring, plan_scor
 from studio import registry
 from studio.candidates import base_label, hub_label
 from studio.errors import StudioError
-from studio.inference import GenerationOptions, LoadOptions, get_generator
+from studio.inference import GenerationOptions, LoadOptions, Sampling, get_generator
 from studio.models import resolve_model
 from studio.prompts import BOOK_TEMPLATE, PromptTemplate
+from studio.selection import select_answers
 from studio.settings import Settings, load_settings
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 MODES = ("execution", "judge", "hybrid", "both")
+MAX_CANDIDATES = 16  # execution-guided selection: each candidate costs about one more generation of the set
 
 
 @dataclass(frozen=True)
@@ -131,10 +133,36 @@ class EvalOptions:
     judge_base_url: str | None = None
     # Answers within the SQL grammar of each row's DDL (studio/constraints.py); False: free decoding.
     constrained: bool = True
+    # Execution-guided selection (studio/selection.py): each row's answer is chosen among this many candidates,
+    # the greedy answer and candidates - 1 drawn at `temperature` (seeded by `seed` and the prompt, so a re-run
+    # draws the same ones). 1: the greedy answer alone.
+    candidates: int = 1
+    temperature: float = 0.7
+    seed: int = 0
+
+    @property
+    def grammar(self) -> str:
+        return "schema" if self.constrained else "free"
 
     @property
     def decoding(self) -> str:
-        return "schema" if self.constrained else "free"
+        """How the answers were decoded, a leaderboard row of its own: free | schema, then +select<N> with
+        selection (and @t<temperature>s<seed> when those are not the defaults)."""
+        if self.candidates == 1:
+            return self.grammar
+        default = (self.temperature, self.seed) == (EvalOptions.temperature, EvalOptions.seed)
+        return f"{self.grammar}+select{self.candidates}{'' if default else self._sampling_tag}"
+
+    @property
+    def generation_keys(self) -> list[str]:
+        """The generations cache's decoding key of each candidate: the greedy answer is the one evaluations
+        without selection store; the k-th sampled one depends on k, the temperature and the seed only, so
+        select3 reuses what select5 drew and the other way round."""
+        return [self.grammar] + [f"{self.grammar}+sample{k}{self._sampling_tag}" for k in range(1, self.candidates)]
+
+    @property
+    def _sampling_tag(self) -> str:
+        return f"@t{self.temperature:g}s{self.seed}"
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -145,6 +173,10 @@ class EvalOptions:
                               mode=self.mode)
         if self.limit is not None and self.limit < 1:
             raise StudioError("limit must be at least 1", key="eval_bad_limit")
+        if not 1 <= self.candidates <= MAX_CANDIDATES:
+            raise StudioError("candidates must be between 1 and {most}", key="eval_bad_candidates",
+                              most=MAX_CANDIDATES)
+        Sampling(self.seed, self.temperature)  # checks the temperature
 
 
 @dataclass
@@ -154,7 +186,7 @@ class EvaluationResult:
     eval_set: str
     summary: Summary
     generate_seconds: float
-    new_generations: int  # prompts the model answered now; the rest came from earlier evaluations
+    new_generations: int  # answers the model generated now; the rest came from earlier evaluations
     rows: list[dict] = field(default_factory=list)
 
 
@@ -179,25 +211,38 @@ def evaluate(candidate: Candidate, eval_set: EvalSet, options: EvalOptions = Eva
     settings = settings or load_settings()
     rows = eval_set.rows.head(options.limit) if options.limit else eval_set.rows
     started = time.perf_counter()
-    answers, new_generations = generate_answers(candidate, rows, eval_set.template, options, progress, settings)
-    generate_seconds = time.perf_counter() - started
-    completions = [text for text, _ in answers]
+    candidates, new_generations = generate_answers(candidate, rows, eval_set.template, options, progress, settings)
+    answers = _chosen(candidates, rows, eval_set.db_dir, progress)
+    generate_seconds = time.perf_counter() - started  # selection included: it is part of what the answers cost
+    completions = [text for text, _, _ in answers]
     pairs = [_pair(row, completion) for row, completion in zip(rows.to_dict("records"), completions)]
     plan = plan_scoring(pairs, db_dir=eval_set.db_dir, config=ScoringConfig(mode=options.mode))
     if plan.judge_items and judge is None and options.mode in ("judge", "both"):
         raise StudioError("this evaluation needs a judge: set a judge model and an API key",
                           key="eval_needs_judge")
     report = finish_scoring(plan, judge, progress=progress)
-    scored = [dict(s.to_row(), completion=text, reason=_with_problem(s.reason, problem))
-              for s, (text, problem) in zip(report.rows, answers)]
+    scored = [dict(s.to_row(), completion=text, reason=_with_notes(s.reason, problem, note))
+              for s, (text, problem, note) in zip(report.rows, answers)]
     evaluation_id = _store(candidate, eval_set, options, report.summary, scored, generate_seconds, settings)
     return EvaluationResult(evaluation_id, candidate, eval_set.label, report.summary, generate_seconds,
                             new_generations, scored)
 
 
-def _with_problem(reason: str, problem: str) -> str:
-    """A scoring reason, with why generation ended early when it did (a constrained answer cut short)."""
-    return f"{reason}; generation: {problem}" if problem else reason
+def _chosen(candidates: list[list[tuple[str, str]]], rows: pd.DataFrame, db_dir: Path | None,
+            progress: Progress | None) -> list[tuple[str, str, str]]:
+    """(completion, generation problem, selection note) per row: its only answer, or the one selection keeps."""
+    if all(len(answers) == 1 for answers in candidates):
+        return [(*answers[0], "") for answers in candidates]
+    report = (lambda done, total: progress("select", done, total)) if progress else None
+    picks = select_answers([[text for text, _ in answers] for answers in candidates], rows.to_dict("records"),
+                           db_dir, report)
+    return [(*answers[pick.index], pick.note) for answers, pick in zip(candidates, picks)]
+
+
+def _with_notes(reason: str, problem: str, selection: str) -> str:
+    """A scoring reason, with why generation ended early when it did (a constrained answer cut short) and
+    which candidate selection kept."""
+    return "; ".join([reason] + ([f"generation: {problem}"] if problem else []) + ([selection] if selection else []))
 
 
 def _pair(row: dict, completion: str) -> Pair:
@@ -206,33 +251,49 @@ def _pair(row: dict, completion: str) -> Pair:
 
 
 def generate_answers(candidate: Candidate, rows: pd.DataFrame, template: str, options: EvalOptions,
-                     progress: Progress | None, settings: Settings) -> tuple[list[tuple[str, str]], int]:
-    """(completion, generation problem) for every row (from the registry when this candidate already
-    answered that prompt the same way), and how many were generated now."""
+                     progress: Progress | None, settings: Settings) -> tuple[list[list[tuple[str, str]]], int]:
+    """Every row's candidate answers, (completion, generation problem) each: the greedy one, then the sampled
+    ones (`options.candidates` in all; from the registry when this candidate already answered that prompt
+    the same way), and how many answers were generated now."""
     render = PromptTemplate(template).render
     records = rows.to_dict("records")
     prompts = [render(r["context"], r["question"]) for r in records]
     ddl_of = dict(zip(prompts, (r["context"] for r in records)))
+    keys = options.generation_keys
     with _registry(settings) as db:
-        known = _cached_generations(db, candidate, prompts, options)
-        missing = [p for p in dict.fromkeys(prompts) if p not in known]
+        known = {key: _cached_generations(db, candidate, prompts, options.max_new_tokens, key) for key in keys}
+        missing = [(prompt, key) for key in keys for prompt in dict.fromkeys(prompts) if prompt not in known[key]]
         if missing:
-            known.update(_generate(candidate, missing, [ddl_of[p] for p in missing], options, progress,
-                                   settings))
-            _remember(db, candidate, known, missing, options)
+            answers = _generate(candidate, missing, ddl_of, options, progress, settings)
+            for (prompt, key), answer in zip(missing, answers):
+                known[key][prompt] = answer
+            _remember(db, candidate, [(prompt, key, known[key][prompt]) for prompt, key in missing],
+                      options.max_new_tokens)
     if progress:
         progress("generate", len(prompts), len(prompts))
-    return [known[p] for p in prompts], len(missing)
+    return [[known[key][p] for key in keys] for p in prompts], len(missing)
 
 
-def _generate(candidate: Candidate, prompts: Sequence[str], ddls: Sequence[str], options: EvalOptions,
-              progress: Progress | None, settings: Settings) -> dict[str, tuple[str, str]]:
+def _generate(candidate: Candidate, missing: Sequence[tuple[str, str]], ddl_of: dict[str, str],
+              options: EvalOptions, progress: Progress | None, settings: Settings) -> list[tuple[str, str]]:
+    """(completion, problem) for each (prompt, generations key): greedy for the first key, sampled for the
+    others, all in one run of the engine (a prompt's shared prefix computed once for all its candidates)."""
     generator = get_generator(resolve_model(candidate.base_model, settings), LoadOptions(adapter=candidate.adapter))
     report = (lambda done, total: progress("generate", done, total)) if progress else None
     gen = GenerationOptions(max_new_tokens=options.max_new_tokens, batch_size=options.batch_size,
                             max_batch_tokens=options.max_batch_tokens, constrained=options.constrained)
-    completions = generator.generate(prompts, gen, progress=report, ddls=ddls)
-    return {c.prompt: (c.text, c.problem) for c in completions}
+    prompts = [prompt for prompt, _ in missing]
+    sampling = [None if key == options.grammar else Sampling(_sample_seed(key, prompt), options.temperature)
+                for prompt, key in missing]
+    completions = generator.generate(prompts, gen, progress=report, ddls=[ddl_of[p] for p in prompts],
+                                     sampling=sampling)
+    return [(c.text, c.problem) for c in completions]
+
+
+def _sample_seed(key: str, prompt: str) -> int:
+    """A sampled candidate's seed, from its generations key (index, temperature, seed) and its prompt: the
+    same candidate whichever rows are evaluated with it."""
+    return int.from_bytes(hashlib.sha256(f"{key}\n{prompt}".encode("utf-8")).digest()[:8], "big") >> 1
 
 
 def _registry(settings: Settings | None):
@@ -244,28 +305,28 @@ def _prompt_key(prompt: str) -> str:
     return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
 
 
-def _cached_generations(db, candidate: Candidate, prompts: Sequence[str],
-                        options: EvalOptions) -> dict[str, tuple[str, str]]:
+def _cached_generations(db, candidate: Candidate, prompts: Sequence[str], max_new_tokens: int,
+                        decoding: str) -> dict[str, tuple[str, str]]:
     """Earlier answers to these prompts decoded the same way, with why each ended early (if it did)."""
     by_key = {_prompt_key(p): p for p in prompts}
     found = {}
     for row in db.execute("SELECT prompt_sha, completion, problem FROM generations WHERE candidate = ? "
                           "AND max_new_tokens = ?"
-                          " AND decoding = ?", (candidate.label, options.max_new_tokens, options.decoding)):
+                          " AND decoding = ?", (candidate.label, max_new_tokens, decoding)):
         if row["prompt_sha"] in by_key:
             found[by_key[row["prompt_sha"]]] = (row["completion"], row["problem"])
     return found
 
 
-def _remember(db, candidate: Candidate, completions: dict[str, tuple[str, str]], prompts: Sequence[str],
-              options: EvalOptions) -> None:
+def _remember(db, candidate: Candidate, answers: Sequence[tuple[str, str, tuple[str, str]]],
+              max_new_tokens: int) -> None:
+    """Store (prompt, generations key, (completion, problem)) answers."""
     with db:
         db.execute("BEGIN")
         db.executemany(
             "INSERT OR REPLACE INTO generations (candidate, prompt_sha, max_new_tokens, decoding, completion,"
             " problem, created_at) VALUES (?, ?, ?, ?, ?, ?, datetime('now'))",
-            [(candidate.label, _prompt_key(p), options.max_new_tokens, options.decoding, *completions[p])
-             for p in prompts],
+            [(candidate.label, _prompt_key(p), max_new_tokens, key, *answer) for p, key, answer in answers],
         )
 
 
@@ -337,7 +398,8 @@ def filter_rows(rows: pd.DataFrame, kind: str = "all") -> pd.DataFrame:
         return rows[rows["match"] == 0]
     if kind == "disagreements":
         judged = rows[rows["judge_verdict"].isin(["yes", "no"]) & (rows["decided_by"] != "none")]
-        execution_yes = judged["reason"].eq("match")
+        # The reason starts with execution's verdict; notes (generation, selection) follow a "; ".
+        execution_yes = judged["reason"].str.split("; ").str[0].eq("match")
         return judged[execution_yes != judged["judge_verdict"].eq("yes")]
     if kind == "differences":
         spread = rows.groupby("row_index")["match"].transform("nunique")

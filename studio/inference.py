@@ -70,6 +70,21 @@ class GenerationOptions:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """A row's answer drawn at random instead of greedily: each token from the model's distribution at
+    `temperature` (within the row's grammar when constrained: masked first, then drawn). The draws come from
+    the row's own generator seeded with `seed`, one draw per token taken, so the same seed gives the same
+    answer whatever else is in the batch (up to floating-point rounding of differently shaped batches)."""
+
+    seed: int
+    temperature: float = 0.7
+
+    def __post_init__(self):
+        if not 0.01 <= self.temperature <= 5:
+            raise StudioError("temperature must be between 0.01 and 5", key="gen_temperature")
+
+
+@dataclass(frozen=True)
 class Completion:
     prompt: str
     text: str  # the raw completion, without the prompt
@@ -113,12 +128,16 @@ class Generator:
         options: GenerationOptions = GenerationOptions(),
         progress: ProgressCallback | None = None,
         ddls: Sequence[str | None] | None = None,
+        sampling: Sequence[Sampling | None] | None = None,
     ) -> list[Completion]:
         """Greedy completions for `prompts`, in their order. `progress` hears of every prompt answered (on the
         shared-prefix path as soon as its row finishes, not only when its batch does). With `ddls` (each
-        prompt's DDL) and `options.constrained`, each answer is the greedy one within its DDL's SQL grammar."""
+        prompt's DDL) and `options.constrained`, each answer is the greedy one within its DDL's SQL grammar.
+        `sampling` (one per prompt, None: greedy) draws a prompt's answer at random instead; to get several
+        answers to one prompt, repeat it (its shared prefix is still computed once)."""
         ids = self.tokenizer(list(prompts))["input_ids"]
         rules = self._row_constraints(ddls, len(prompts)) if options.constrained and ddls else [None] * len(ids)
+        steering = list(zip(rules, self._samplers(sampling, len(prompts))))  # each row's (constraint, sampler)
         done = 0
 
         def answered_rows(count: int) -> None:
@@ -131,16 +150,23 @@ class Generator:
         if options.prefix_cache and self._shares_prefixes and all(len(t) > 1 for t in ids):
             groups = _shared_prefix_groups(ids)
             batches = _prefix_batches(groups, ids, options)
-            answered = self._generate_shared(batches, ids, groups, rules, options, answered_rows)
+            answered = self._generate_shared(batches, ids, groups, steering, options, answered_rows)
         else:
             batches = _length_sorted_batches([len(t) for t in ids], options)
-            answered = self._generate_plain(batches, ids, rules, options, answered_rows)
+            answered = self._generate_plain(batches, ids, steering, options, answered_rows)
         results: list[Completion | None] = [None] * len(prompts)
         with self._lock, self._torch.inference_mode():  # the generators above start computing only here
             for batch, tokens in answered:
                 for index, generated in zip(batch, tokens):
                     results[index] = self._completion(prompts[index], generated, rules[index])
         return results  # type: ignore[return-value]
+
+    def _samplers(self, sampling: Sequence[Sampling | None] | None, count: int) -> list[_Sampler | None]:
+        if sampling is None:
+            return [None] * count
+        if len(sampling) != count:
+            raise ValueError("one Sampling (or None) per prompt")
+        return [None if s is None else _Sampler(s, self.device) for s in sampling]
 
     def _row_constraints(self, ddls: Sequence[str | None], count: int) -> list:
         if len(ddls) != count:
@@ -162,15 +188,15 @@ class Generator:
 
     # --- the plain path: transformers' generate on left-padded batches --------------------------------------
 
-    def _generate_plain(self, batches, ids, rules, options, answered_rows):
+    def _generate_plain(self, batches, ids, steering, options, answered_rows):
         for batch in batches:
-            yield batch, self._generate_batch([ids[i] for i in batch], [rules[i] for i in batch], options)
+            yield batch, self._generate_batch([ids[i] for i in batch], [steering[i] for i in batch], options)
             answered_rows(len(batch))
 
-    def _generate_batch(self, ids: list[list[int]], rules: list, options: GenerationOptions) -> list[list[int]]:
+    def _generate_batch(self, ids: list[list[int]], steering: list, options: GenerationOptions) -> list[list[int]]:
         inputs = self.tokenizer.pad({"input_ids": ids}, return_tensors="pt").to(self.device)
         prompt_width = inputs["input_ids"].shape[1]
-        constrained = any(rule is not None for rule in rules)
+        steered = any(part is not None for row in steering for part in row)
         output = self.model.generate(
             **inputs,
             max_new_tokens=options.max_new_tokens,
@@ -178,13 +204,13 @@ class Generator:
             num_beams=1,
             pad_token_id=self.tokenizer.pad_token_id,
             stopping_criteria=[SqlStopCriteria(self.tokenizer, prompt_width)],
-            logits_processor=[_GrammarProcessor(self, rules, prompt_width)] if constrained else None,
+            logits_processor=[_RowProcessor(self, steering, prompt_width)] if steered else None,
         )
         return output[:, prompt_width:].tolist()
 
     # --- the shared-prefix path: each group's prefix once, then a greedy loop over forward passes ---------
 
-    def _generate_shared(self, batches, ids, groups, rules, options, answered_rows):
+    def _generate_shared(self, batches, ids, groups, steering, options, answered_rows):
         group_of = {index: number for number, group in enumerate(groups) for index in group.members}
         unanswered = [len(group.members) for group in groups]
         states: dict[int, _Prefix] = {}  # the prefixes of the groups in use, by group number
@@ -195,7 +221,7 @@ class Generator:
                 states[number] = last = self._prefix(ids[group.members[0]][: group.length], last)
             # By suffix length: the prefill takes neighbouring rows together (see _prefill).
             batch = sorted(batch, key=lambda i: len(ids[i]) - groups[group_of[i]].length)
-            rows = [_Row(ids[i], groups[group_of[i]].length, states[group_of[i]].states, rules[i])
+            rows = [_Row(ids[i], groups[group_of[i]].length, states[group_of[i]].states, steering[i])
                     for i in batch]
             yield batch, self._decode(rows, options, answered_rows)
             for i in batch:  # a group's prefix is dropped once all its prompts are answered
@@ -230,7 +256,7 @@ class Generator:
         generated: list[list[int]] = [[] for _ in rows]
         active = list(range(len(rows)))  # the rows still in the batch, in the cache's order
         # per active row, the tokens the model chose last step
-        chosen = [self._choose(row_logits[None], [], rows[row].rule)[0] for row, row_logits in enumerate(logits)]
+        chosen = [self._choose(row_logits[None], [], *rows[row].steering)[0] for row, row_logits in enumerate(logits)]
         drafted, taken = [0] * len(rows), [0] * len(rows)  # per row, drafted tokens and those the model took
         while True:
             keep = [slot for slot, row in enumerate(active)
@@ -251,7 +277,7 @@ class Generator:
             width = inputs.shape[1]
             steps = torch.arange(1, width + 1, device=self.device)
             logits = self._forward(inputs, mask, positions + steps, cache, keep=width)
-            choices = [self._choose(step_logits, d, rows[row].rule)
+            choices = [self._choose(step_logits, d, *rows[row].steering)
                        for row, d, step_logits in zip(active, drafts, logits)]
             chosen, agreed = [c for c, _ in choices], [a for _, a in choices]
             for row, d, a in zip(active, drafts, agreed):
@@ -259,23 +285,25 @@ class Generator:
             positions = positions + 1 + torch.tensor(agreed, device=self.device)[:, None]
             mask = self._drop_rejected(cache, mask, width, agreed)
 
-    def _choose(self, logits, draft: list[int], rule) -> tuple[list[int], int]:
+    def _choose(self, logits, draft: list[int], rule, sampler=None) -> tuple[list[int], int]:
         """The tokens a row takes this step from its logits at each of its positions (its last token, then
         each drafted one): the model's choice at the first position, and at each next one while the model
         chose the drafted token before it. Under a schema constraint each choice is made within the grammar
         (masked logits), and the grammar is fed every token taken; a row the grammar lets go no further
-        takes an end-of-sequence token."""
-        if rule is None:
+        takes an end-of-sequence token. A sampled row draws its choice (one draw per token taken, so drafting
+        does not change what it draws)."""
+        if rule is None and sampler is None:
             predicted = logits.argmax(-1).tolist()
             agreed = _agreeing(draft, predicted)
             return predicted[: agreed + 1], agreed
         chosen: list[int] = []
         for position in range(len(draft) + 1):
-            if not rule.mask_logits(logits[position], self._constraints.bitmask()):
+            if rule is not None and not rule.mask_logits(logits[position], self._constraints.bitmask()):
                 chosen.append(self._stop_token)
                 break
-            token = int(logits[position].argmax())
-            rule.take(token)
+            token = sampler.pick(logits[position]) if sampler else int(logits[position].argmax())
+            if rule is not None:
+                rule.take(token)
             chosen.append(token)
             if position == len(draft) or token != draft[position]:
                 break
@@ -371,29 +399,55 @@ class SqlStopCriteria:
         return torch.tensor([_is_finished(t) for t in texts], device=input_ids.device)
 
 
-class _GrammarProcessor:
-    """The plain path's schema constraint: each step, feed every constrained row its last token and mask
-    what its grammar forbids next (rows that ended keep receiving padding and are left as they are)."""
+class _RowProcessor:
+    """The plain path's schema constraint and sampling (`generate` itself stays greedy): each step, feed every
+    constrained row its last token and mask what its grammar forbids next; a sampled row then draws its token,
+    which is left the only one possible (rows that ended keep receiving padding and are left as they are)."""
 
-    def __init__(self, generator: Generator, rules: list, prompt_width: int):
-        self.generator, self.rules, self.prompt_width = generator, rules, prompt_width
-        self.ended = [False] * len(rules)
+    def __init__(self, generator: Generator, steering: list, prompt_width: int):
+        """`steering`: per row, (its RowConstraint or None, its _Sampler or None)."""
+        self.generator, self.steering, self.prompt_width = generator, steering, prompt_width
+        self.ended = [False] * len(steering)
 
     def __call__(self, input_ids, scores):
         generated = input_ids.shape[1] - self.prompt_width
-        for row, rule in enumerate(self.rules):
-            if rule is None or self.ended[row]:
+        for row, (rule, sampler) in enumerate(self.steering):
+            if (rule is None and sampler is None) or self.ended[row]:
                 continue
             if generated:
                 last = int(input_ids[row, -1])
                 if last in self.generator._eos or last == self.generator.tokenizer.pad_token_id:
                     self.ended[row] = True
                     continue
-                rule.take(last)
-            if not rule.mask_logits(scores[row], self.generator._constraints.bitmask()):
-                scores[row].fill_(float("-inf"))
-                scores[row, self.generator._stop_token] = 0.0
+                if rule is not None:
+                    rule.take(last)
+            if rule is not None and not rule.mask_logits(scores[row], self.generator._constraints.bitmask()):
+                self._only(scores, row, self.generator._stop_token)
+            elif sampler is not None:
+                self._only(scores, row, sampler.pick(scores[row]))
         return scores
+
+    @staticmethod
+    def _only(scores, row: int, token: int) -> None:
+        scores[row].fill_(float("-inf"))
+        scores[row, token] = 0.0
+
+
+class _Sampler:
+    """A sampled row's draws: its own seeded generator, so rows never share random state."""
+
+    def __init__(self, sampling: Sampling, device: str):
+        import torch
+
+        self.temperature = sampling.temperature
+        self.generator = torch.Generator(device=device).manual_seed(sampling.seed)
+
+    def pick(self, logits) -> int:
+        """A token drawn from softmax(logits / temperature); masked (-inf) tokens have no chance."""
+        import torch
+
+        probabilities = torch.softmax(logits.float() / self.temperature, dim=-1)
+        return int(torch.multinomial(probabilities, 1, generator=self.generator))
 
 
 # Why a constrained answer did not end its statement: the token budget ran out first.
@@ -458,7 +512,7 @@ class _Row:
     ids: list[int]  # the whole prompt
     prefix: int  # how many of its first tokens `states` already holds
     states: list  # the prefix's per-layer (keys, values), batch of one
-    rule: object = None  # its schema constraint (studio.constraints.RowConstraint), if any
+    steering: tuple = (None, None)  # its schema constraint (studio.constraints.RowConstraint) and _Sampler, if any
 
 
 # A group spans at most this many neighbouring prompts: it keeps the grouping linear in the number of

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from studio.errors import StudioError
 from studio.evaluate import (
+    MAX_CANDIDATES,
     MODES,
     EvalOptions,
     base_candidate,
@@ -37,6 +38,10 @@ def register(subparsers) -> None:
     parser.add_argument("--free", action="store_true",
                         help="decode without the schema grammar (by default answers may only name the tables and "
                              "columns of each row's DDL); recorded as a different leaderboard row")
+    parser.add_argument("--candidates", type=int, default=EvalOptions.candidates, metavar="N",
+                        help="execution-guided selection: the greedy answer and N-1 sampled ones run on the "
+                             "evaluation database, the answer most agree on is kept (default 1: off; at most "
+                             f"{MAX_CANDIDATES}); recorded as a different leaderboard row")
     parser.add_argument("--judge-model", help="e.g. gpt-4-turbo-preview; the key comes from OPENAI_API_KEY")
     parser.add_argument("--judge-base-url", help="an OpenAI-compatible endpoint (default: OPENAI_BASE_URL or OpenAI)")
     parser.add_argument("--max-new-tokens", type=int, default=EvalOptions.max_new_tokens)
@@ -55,7 +60,7 @@ def run_eval(args) -> int:
     eval_set = eval_set_from_version(args.dataset, settings) if args.dataset else eval_set_from_file(args.file, args.db_dir)
     options = EvalOptions(mode=args.mode, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
                           limit=args.limit, judge_model=args.judge_model, judge_base_url=args.judge_base_url,
-                          constrained=not args.free)
+                          constrained=not args.free, candidates=args.candidates)
     judge = open_judge(options, settings)
     if args.estimate_only:
         if judge is None:

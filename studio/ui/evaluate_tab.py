@@ -21,6 +21,7 @@ from studio.access import (
     require_offered,
 )
 from studio.evaluate import (
+    MAX_CANDIDATES,
     MODES,
     ROW_FILTERS,
     EvalOptions,
@@ -80,6 +81,9 @@ def build() -> None:
                 limit = gr.Number(0, precision=0, minimum=0, label=t("evaluate.limit"), elem_id="evaluate-limit")
             constrained = gr.Checkbox(EvalOptions.constrained, label=t("evaluate.constrained"),
                                       elem_id="evaluate-constrained")
+            candidate_count = gr.Slider(1, MAX_CANDIDATES, value=EvalOptions.candidates, step=1,
+                                        label=t("evaluate.candidates"), info=t("evaluate.candidates_info"),
+                                        elem_id="evaluate-candidates")
             with gr.Row():
                 estimate = gr.Button(t("evaluate.estimate"), elem_id="evaluate-estimate")
                 start = gr.Button(t("evaluate.start"), variant="primary", elem_id="evaluate-start")
@@ -99,9 +103,10 @@ def build() -> None:
 
     refresh_on_focus(runs, run_names)
     refresh_on_focus(dataset, _version_ids)
-    # `hubs` and `constrained` last: API callers that predate them keep working (they default).
+    # `hubs`, `constrained` and `candidate_count` last: API callers that predate them keep working (they
+    # default).
     inputs = [runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
-              hubs, constrained]
+              hubs, constrained, candidate_count]
     estimate.click(estimate_cost, inputs, notice, api_name="evaluate_estimate")
     start.click(run_evaluations, inputs, [notice, summary, agreement, stored], api_name="evaluate",
                 concurrency_limit=1, concurrency_id="generate").then(
@@ -134,10 +139,12 @@ def _hub_ids(text: str | None) -> list[str]:
     return [repo for repo in re.split(r"[\s,]+", text or "") if repo]
 
 
-def _options(mode, judge_model, judge_url, max_new_tokens, limit, constrained=True) -> EvalOptions:
+def _options(mode, judge_model, judge_url, max_new_tokens, limit, constrained=True,
+             candidate_count=1) -> EvalOptions:
     return EvalOptions(mode=mode, max_new_tokens=int(max_new_tokens or 128), limit=int(limit) if limit else None,
                        judge_model=(judge_model or "").strip() or None,
-                       judge_base_url=(judge_url or "").strip() or None, constrained=bool(constrained))
+                       judge_base_url=(judge_url or "").strip() or None, constrained=bool(constrained),
+                       candidates=int(candidate_count or 1))
 
 
 def _require_listed(runs, bases, dataset, hubs, request: gr.Request, profile: gr.OAuthProfile | None) -> None:
@@ -162,7 +169,7 @@ def _eval_set(dataset, upload, request):
 
 @user_errors
 def estimate_cost(runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
-                  hubs, constrained, request: gr.Request, profile: gr.OAuthProfile | None):
+                  hubs, constrained, candidate_count, request: gr.Request, profile: gr.OAuthProfile | None):
     _require_listed(runs, bases, dataset, hubs, request, profile)
     options = _options(mode, judge_model, judge_url, max_new_tokens, limit)
     judge = open_judge(options, load_settings(), api_key=(judge_key or "").strip() or None)
@@ -179,7 +186,7 @@ def estimate_cost(runs, bases, dataset, upload, mode, judge_model, judge_url, ju
 
 @user_errors
 def run_evaluations(runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
-                    hubs, constrained, request: gr.Request, profile: gr.OAuthProfile | None,
+                    hubs, constrained, candidate_count, request: gr.Request, profile: gr.OAuthProfile | None,
                     progress=gr.Progress()):
     # Minutes of the shared CPU per candidate (and judge credits), stored on the shared leaderboard: admins
     # only on a shared deployment.
@@ -192,7 +199,7 @@ def run_evaluations(runs, bases, dataset, upload, mode, judge_model, judge_url, 
     if not candidates:
         raise gr.Error(say("no_candidates", request))
     eval_set = _eval_set(dataset, upload, request)
-    options = _options(mode, judge_model, judge_url, max_new_tokens, limit, constrained)
+    options = _options(mode, judge_model, judge_url, max_new_tokens, limit, constrained, candidate_count)
     judge = open_judge(options, settings, api_key=(judge_key or "").strip() or None)
     results = []
     for number, candidate in enumerate(candidates, start=1):

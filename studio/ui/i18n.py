@@ -50,6 +50,9 @@ KO = {
     "evaluate.judge_key_info": "비우면 OPENAI_API_KEY 환경 변수를 씁니다. 디스크에 저장되지 않습니다.",
     "evaluate.max_new_tokens": "최대 생성 토큰 수",
     "evaluate.constrained": "스키마 제약 디코딩 (DDL의 테이블·컬럼 이름만 쓰는 SELECT)",
+    "evaluate.candidates": "실행 기반 선택: 후보 수",
+    "evaluate.candidates_info": "1 = 끔. N > 1이면 그리디 답과 샘플링한 N−1개 답을 평가 DB에서 실행해 결과가 가장 많이 "
+                                "일치하는 답을 고릅니다 (정답 SQL은 보지 않음). 생성 시간은 약 N배.",
     "evaluate.limit": "앞에서 N개 행만 (0 = 전부)",
     "evaluate.estimate": "판정 비용 미리 보기",
     "evaluate.start": "평가 시작",
@@ -239,6 +242,10 @@ EN = {
     "evaluate.judge_key_info": "Empty: the OPENAI_API_KEY environment variable. Never written to disk.",
     "evaluate.max_new_tokens": "Max new tokens",
     "evaluate.constrained": "Schema-constrained decoding (a SELECT over the DDL's own table and column names)",
+    "evaluate.candidates": "Execution-guided selection: candidates",
+    "evaluate.candidates_info": "1 = off. With N > 1, the greedy answer and N−1 sampled ones run on the evaluation "
+                                "database and the answer whose result most agree on is kept (the gold SQL is never "
+                                "looked at). Generation takes about N times as long.",
     "evaluate.limit": "Only the first N rows (0 = all)",
     "evaluate.estimate": "Estimate judge cost",
     "evaluate.start": "Evaluate",
@@ -650,6 +657,7 @@ ERRORS_KO = {
     "eval_unknown_mode": "알 수 없는 채점 방식입니다: {mode!r}. {known} 중에서 고르세요.",
     "eval_mode_needs_judge": "{mode!r} 방식에는 판정 모델이 필요합니다.",
     "eval_bad_limit": "평가할 행 수(limit)는 1 이상이어야 합니다.",
+    "eval_bad_candidates": "후보 수(candidates)는 1에서 {most} 사이여야 합니다.",
     "eval_judge_config": "판정 모델 설정이 올바르지 않습니다: {error}",
     "eval_needs_judge": "이 평가에는 판정 모델이 필요합니다. 판정 모델과 API 키를 설정하세요.",
     # studio/hub/client.py ({action} is the Hub request in English, as its callers name it)
@@ -781,6 +789,7 @@ ERRORS_KO = {
     "deploy_file_missing": "{path}이(가) 없습니다. 프로젝트 전체를 체크아웃한 곳에서 배포하세요.",
     # studio/inference.py
     "gen_max_new_tokens": "max_new_tokens는 1에서 4096 사이여야 합니다.",
+    "gen_temperature": "temperature는 0.01에서 5 사이여야 합니다.",
     "gen_batch_size": "batch_size는 1 이상이어야 합니다.",
     "gen_draft_tokens": "draft_tokens는 0 이상이어야 합니다.",
     "gen_no_gpu": "GPU(CUDA)를 요청했지만 이 컴퓨터에는 GPU가 없습니다.",
