@@ -10,6 +10,8 @@ gitignored). Every arm is scored by execution match on the same seeded sample of
   tuned                   the default recipe (autotrain_configs/cpu-lora.yml on the whole sample: the eight
                           hand-written domains and the synthesized ones), free decoding
   tuned + schema          the same run, constrained
+  tuned + schema + select5  the same run, each answer chosen by execution among the greedy one and 4 sampled
+                          ones (studio/selection.py; benchmarks/bench_selection.py times it from scratch)
   7 schemas + schema      the same recipe on the seven hand-written training domains only
   full + schema           the same data, full fine-tuning (peft: false) instead of LoRA, same time budget
 
@@ -53,6 +55,7 @@ class Arm:
     decoding: str  # free | schema
     schemas: str | None = None  # the training data: all | hand; None for the base model
     changes: dict = field(default_factory=dict)  # preset parameters this arm changes
+    candidates: int = 1  # execution-guided selection among this many answers a row (1: greedy only)
 
     @property
     def trained(self) -> bool:
@@ -64,6 +67,9 @@ ARMS = (
     Arm("base + schema", "schema"),
     Arm("tuned", "free", "all"),
     Arm("tuned + schema", "schema", "all"),
+    # The same run's answers chosen by execution among the greedy one and 4 sampled ones (the greedy ones are
+    # reused from "tuned + schema": its rows/s then counts only the samples and the selection).
+    Arm("tuned + schema + select5", "schema", "all", candidates=5),
     Arm("7 schemas + schema", "schema", "hand"),
     # Full fine-tuning computes ~1.5x more per token: the same half hour trains fewer rows.
     Arm("full + schema", "schema", "all", {"peft": False, "lr": 2e-4, "max_train_rows": 280}),
@@ -114,15 +120,17 @@ def train(plan: Plan, arm: Arm, seed: int, pool: dict) -> str:
     return found[0]
 
 
-def evaluate(plan: Plan, candidate: list[str], decoding: str, eval_file: Path, pool: dict) -> dict:
+def evaluate(plan: Plan, candidate: list[str], decoding: str, eval_file: Path, pool: dict,
+             candidates: int = 1) -> dict:
     """Score one candidate (`--run R` or `--base M`) with one decoding; its stored evaluation."""
     studio("eval", *candidate, "--file", str(eval_file), "--db-dir", str(Path(pool["path"], "databases")),
            "--mode", "execution", "--max-new-tokens", str(plan.max_new_tokens),
-           *(["--free"] if decoding == "free" else []), capture=False)
+           *(["--free"] if decoding == "free" else []), "--candidates", str(candidates), capture=False)
     label = candidate[1] if candidate[0] == "--run" else f"base:{candidate[1]}"
     stored = list_evaluations()
+    recorded = decoding if candidates == 1 else f"{decoding}+select{candidates}"
     mine = stored[(stored["candidate"] == label) & (stored["eval_set"] == eval_file.name)
-                  & (stored["decoding"] == decoding)]
+                  & (stored["decoding"] == recorded)]
     latest = mine.sort_values("id").iloc[-1]
     generated = mine.sort_values("generate_seconds").iloc[-1]  # the one that generated (later ones reuse it)
     return {"evaluation_id": int(latest["id"]), "EX": float(latest["ex_score"] or 0), "rows": int(latest["rows"]),
@@ -147,10 +155,12 @@ def measure(plan: Plan, scratch: Path = SCRATCH) -> list[dict]:
         for seed in (plan.seeds if arm.trained else (None,)):
             if arm.trained:
                 run = train(plan, arm, seed, pools[arm.schemas])
-                line = {**run_facts(run), **evaluate(plan, ["--run", run], arm.decoding, eval_file, pools["all"])}
+                line = {**run_facts(run), **evaluate(plan, ["--run", run], arm.decoding, eval_file, pools["all"],
+                                                     arm.candidates)}
             else:
                 line = {"run": f"base:{DEFAULT_MODEL}",
-                        **evaluate(plan, ["--base", DEFAULT_MODEL], arm.decoding, eval_file, pools["all"])}
+                        **evaluate(plan, ["--base", DEFAULT_MODEL], arm.decoding, eval_file, pools["all"],
+                                   arm.candidates)}
             lines.append({"arm": arm.name, "seed": seed, **line})
             print(json.dumps(lines[-1], ensure_ascii=False), flush=True)
     return lines
