@@ -9,7 +9,7 @@ each evaluation). Rows/s counts generation and, with selection, running the cand
 model is loaded and warmed up before the first round.
 
     python benchmarks/bench_selection.py                 # 24 rows, 5 candidates, 2 rounds
-    python benchmarks/bench_selection.py --rows 48 --candidates 3 --rounds 3
+    python benchmarks/bench_selection.py --rows 48 --candidates 3 --rounds 3 --max-new-tokens 64
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ RESULTS = ROOT / "benchmarks" / "results"
 SCRATCH = RESULTS / "tmp" / "selection"
 
 
-def measure_once(eval_set, candidates: int) -> dict:
+def measure_once(eval_set, candidates: int, max_new_tokens: int) -> dict:
     """One evaluation with every answer generated now; its speed and scores."""
     with closing(registry.connect(load_settings().registry_path)) as db:
         db.execute("DELETE FROM generations")
     load = os.getloadavg()[0]
-    options = EvalOptions(mode="execution", max_new_tokens=bench_quality.Plan.max_new_tokens, candidates=candidates)
+    options = EvalOptions(mode="execution", max_new_tokens=max_new_tokens, candidates=candidates)
     result = evaluate(base_candidate(DEFAULT_MODEL), eval_set, options)
     return {"candidates": candidates, "decoding": options.decoding, "rows": result.summary.total,
             "seconds": round(result.generate_seconds, 1), "rows_per_s": result.summary.total / result.generate_seconds,
@@ -50,7 +50,7 @@ def measure_once(eval_set, candidates: int) -> dict:
             "load_after": os.getloadavg()[0]}
 
 
-def measure(rows: int, candidates: int, rounds: int) -> list[dict]:
+def measure(rows: int, candidates: int, rounds: int, max_new_tokens: int) -> list[dict]:
     prepare_home(SCRATCH)
     pool = bench_quality.prepare("all")
     bench_quality.SCRATCH = SCRATCH  # the sample file goes to this benchmark's scratch folder
@@ -60,7 +60,7 @@ def measure(rows: int, candidates: int, rounds: int) -> list[dict]:
     lines = []
     for number in range(1, rounds + 1):
         for count in (1, candidates):
-            lines.append({"round": number, **measure_once(eval_set, count)})
+            lines.append({"round": number, **measure_once(eval_set, count, max_new_tokens)})
             print(json.dumps(lines[-1]), flush=True)
     return lines
 
@@ -77,9 +77,10 @@ def summary(lines: list[dict]) -> list[dict]:
     return out
 
 
-def markdown(rows: int, table: list[dict]) -> str:
+def markdown(rows: int, max_new_tokens: int, table: list[dict]) -> str:
     greedy = table[0]["rows_per_s"]
-    out = [f"| decoding ({rows} held-out game rows, base model) | generation | time | cost | runnable SQL | EX |",
+    out = [f"| decoding ({rows} held-out game rows, base model, at most {max_new_tokens} new tokens) | generation "
+           "| time | cost | runnable SQL | EX |",
            "|---|---|---|---|---|---|"]
     for line in table:
         out.append(f"| {line['decoding']} | {line['rows_per_s']:.2f} rows/s | {line['seconds']:.0f} s | "
@@ -92,15 +93,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=24)
     parser.add_argument("--candidates", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--max-new-tokens", type=int, default=bench_quality.Plan.max_new_tokens)
     args = parser.parse_args(argv)
     started = time.monotonic()
-    lines = measure(args.rows, args.candidates, args.rounds)
+    lines = measure(args.rows, args.candidates, args.rounds, args.max_new_tokens)
     table = summary(lines)
     result = {"plan": vars(args), "lines": lines, "table": table, "seconds": round(time.monotonic() - started),
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
     (RESULTS / "selection.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    (RESULTS / "selection.md").write_text(markdown(args.rows, table), encoding="utf-8")
-    print(markdown(args.rows, table))
+    text = markdown(args.rows, args.max_new_tokens, table)
+    (RESULTS / "selection.md").write_text(text, encoding="utf-8")
+    print(text)
 
 
 if __name__ == "__main__":
