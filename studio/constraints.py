@@ -35,16 +35,23 @@ class RowConstraint:
         """Mask (in place) the tokens the grammar forbids next; False when it allows none (a dead end)."""
         import llguidance.torch as llt
 
-        if self.matcher.is_error() or self.matcher.is_stopped():
-            self.problem = self.problem or (self.matcher.get_error() or DEAD_END)
+        if not self._usable():
             return False
         llt.fill_next_token_bitmask(self.matcher, bitmask, 0)
+        if not self._usable():  # computing the mask can fail too (a parser limit): it then allows only EOS
+            return False
         llt.apply_token_bitmask_inplace(logits[None], bitmask.to(logits.device))
+        return True
+
+    def _usable(self) -> bool:
+        if self.matcher.is_error() or self.matcher.is_stopped():
+            self.problem = self.problem or _first_line(self.matcher.get_error()) or DEAD_END
+            return False
         return True
 
     def take(self, token: int) -> None:
         if not self.matcher.consume_token(token):
-            self.problem = self.problem or (self.matcher.get_error() or DEAD_END)
+            self.problem = self.problem or _first_line(self.matcher.get_error()) or DEAD_END
 
 
 class SchemaConstraints:
@@ -87,3 +94,8 @@ class SchemaConstraints:
         if matcher.is_error():  # the grammar is built by code: a failure here is a bug, said plainly
             raise RuntimeError(f"the schema grammar does not compile: {matcher.get_error()}")
         return matcher
+
+
+def _first_line(error: str | None) -> str:
+    """llguidance's error text goes on with the parser's state and the whole grammar: the reason is line one."""
+    return (error or "").strip().splitlines()[0] if (error or "").strip() else ""

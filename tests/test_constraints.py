@@ -10,6 +10,7 @@ from studio.constraints import SchemaConstraints
 from studio.inference import UNFINISHED, GenerationOptions, get_generator
 from studio.prompts import make_prompt
 from studio.sql_grammar import schema_of, sql_grammar
+from studio.ui.examples import GAME_DDL, QUESTIONS as PLAYGROUND_QUESTIONS
 
 DDL = """CREATE TABLE teams (
   team_id INT PRIMARY KEY AUTO_INCREMENT,
@@ -95,9 +96,19 @@ def test_grammar_refuses_what_is_not_a_select_over_the_schema(constraints, sql):
     assert not accepts(constraints, sql)
 
 
-def runs_on_schema(sql: str) -> bool:
+def test_a_three_table_schema_stays_within_the_parsers_limits(constraints):
+    """27 alias copies (3 tables, T1-T3 bound) once made llguidance give up right after SELECT."""
+    tokenizer, rules = constraints
+    sql = ("SELECT T1.username FROM players AS T1 JOIN player_quests AS T2 ON T1.player_id = T2.player_id "
+           "JOIN quests AS T3 ON T2.quest_id = T3.quest_id WHERE T3.title = '용의 시련';")
+    tokens = tokenizer(sql, add_special_tokens=False)["input_ids"]
+    matcher = rules.for_ddl(GAME_DDL).matcher
+    assert matcher.try_consume_tokens(tokens) == len(tokens) and matcher.is_accepting(), matcher.get_error()
+
+
+def runs_on_schema(sql: str, ddl: str = DDL) -> bool:
     db = sqlite3.connect(":memory:")
-    for statement in sqlite_schema(DDL).statements:
+    for statement in sqlite_schema(ddl).statements:
         db.execute(statement)
     try:
         db.execute(sql)
@@ -123,6 +134,13 @@ def test_the_base_model_writes_selects_that_run_when_constrained(base_model):
     answers = [[c.text for c in base_model.generate(prompts, options, ddls=[DDL] * len(prompts))] for options in ways]
     assert answers[0] == answers[1] == answers[2]
     assert all(text.strip().startswith("SELECT") and runs_on_schema(text) for text in answers[0]), answers[0]
+
+
+def test_the_playgrounds_first_answer_is_sql_that_runs(base_model):
+    """A newcomer's first click: the Playground's example DDL (three tables) and first question."""
+    prompt = make_prompt(GAME_DDL, PLAYGROUND_QUESTIONS[0])
+    completion = base_model.generate([prompt], GenerationOptions(max_new_tokens=64), ddls=[GAME_DDL])[0]
+    assert completion.problem == "" and runs_on_schema(completion.text, GAME_DDL), completion
 
 
 def test_free_decoding_is_unchanged(base_model):
