@@ -62,11 +62,12 @@ def name_problem(name: object) -> NameProblem | None:
     """None when `name` may be a file or folder name, else why not."""
     if not isinstance(name, str) or not name:
         return NameProblem("empty")
-    if len(name) > NAME_MAX:
-        return NameProblem("too_long")
+    # The character first: a path given as a name is told it holds a '/', however long it is.
     bad = next((ch for ch in name if not (ch.isalnum() or ch in PUNCTUATION)), None)
     if bad is not None:
         return NameProblem("character", bad)
+    if len(name) > NAME_MAX:
+        return NameProblem("too_long")
     if name[0] in LEADING:
         return NameProblem("leading", name[0])
     for ch in name:
