@@ -54,7 +54,7 @@ def test_a_real_lora_job_becomes_a_run_whose_adapter_loads_and_generates(offline
     assert lora_b and any(p.abs().sum() > 0 for p in lora_b)  # trained: LoRA's B starts at zero
     spec_ddl = "CREATE TABLE players (player_id INT PRIMARY KEY, username VARCHAR(255), level INT);"
     [completion] = generator.generate([make_prompt(spec_ddl, "플레이어는 모두 몇 명인가요?")],
-                                      GenerationOptions(max_new_tokens=8))
+                                      GenerationOptions(max_new_tokens=8), ddls=[spec_ddl])  # as the Playground
     assert completion.new_tokens > 0 and completion.text
     # The Playground takes the run by name and answers with the same adapter.
     answer = ask(run.base_model, spec_ddl, "플레이어는 모두 몇 명인가요?", adapter=run.name,
