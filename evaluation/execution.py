@@ -198,10 +198,11 @@ class ExecutionMatcher:
 
     def _compare_on(self, sandbox: Sandbox, gold_sql: str, pred_sql: str, ordered: bool) -> tuple[str, str]:
         """(status, reason) on one database."""
-        gold = sandbox.run(gold_sql)
+        # One exchange with the worker for both (pipelined): waking two processes twice a pair cost more
+        # than the statements themselves. A prediction run beside a failed gold is cheap waste.
+        gold, pred = sandbox.run_many([gold_sql, pred_sql])
         if not gold.ok:
             return _gold_failed(gold)
-        pred = sandbox.run(pred_sql)
         if not pred.ok:
             return _pred_failed(pred)
         comparison = compare_results(

@@ -27,6 +27,7 @@ from pathlib import Path
 import openai
 
 from evaluation.batch import BatchOutcome, run_batch
+from evaluation.sandbox import LimitsError, check_number
 from evaluation.judge_cache import CachedVerdict, JudgeCache, cache_key
 from evaluation.pricing import ANSWER_TOKENS, MESSAGE_OVERHEAD_TOKENS, cost_usd, estimate_tokens
 from evaluation.ratelimit import RateLimiter
@@ -89,6 +90,35 @@ class JudgeConfig:
     batch: bool = False  # OpenAI Batch API: half price, results within 24 h
     batch_poll_s: float = 30.0
     batch_timeout_s: float = 24 * 3600.0
+
+    def __post_init__(self):
+        """Every number finite and in range, so no setting makes a judge that waits, retries or spends
+        without end (JudgeConfigError says which and why)."""
+        try:
+            for name, low, high, integer, low_open in _JUDGE_BOUNDS:
+                value = getattr(self, name)
+                if value is not None or name not in _OPTIONAL:
+                    check_number(name, value, low, high, integer=integer, low_open=low_open)
+        except LimitsError as error:
+            raise JudgeConfigError(f"judge setting {error}") from None
+        initial_response_format(self.model, self.response_format)
+
+
+_OPTIONAL = {"max_tokens", "requests_per_minute", "tokens_per_minute"}  # None: no limit of the judge's own
+# (name, low, high, whole number, low bound excluded): the highs lie far above any sensible setting.
+_JUDGE_BOUNDS = (
+    ("temperature", 0, 2, False, False),  # OpenAI's range
+    ("max_tokens", 1, 100_000, True, False),
+    ("timeout_s", 0, 3600, False, True),
+    ("max_attempts", 1, 20, True, False),
+    ("backoff_s", 0, 600, False, False),
+    ("max_backoff_s", 0, 3600, False, False),
+    ("concurrency", 1, 64, True, False),
+    ("requests_per_minute", 1, 1_000_000, True, False),
+    ("tokens_per_minute", 1, 1_000_000_000, True, False),
+    ("batch_poll_s", 0, 3600, False, True),
+    ("batch_timeout_s", 0, 7 * 24 * 3600, False, False),  # 0: collect what is done, wait no more
+)
 
 
 @dataclass(frozen=True)

@@ -327,3 +327,25 @@ def test_batch_that_does_not_finish_in_time_is_an_error(server):
         verdict = judge.judge(item())
     assert verdict.verdict is None
     assert verdict.error.startswith("batch failed: batch batch_1 still validating after 0 s")
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"timeout_s": 0}, "judge setting timeout_s must be in (0, 3,600], not 0"),
+    ({"timeout_s": float("inf")}, "timeout_s must be a finite number"),
+    ({"max_attempts": 10**9}, "max_attempts must be in [1, 20]"),
+    ({"concurrency": 0}, "concurrency must be in [1, 64]"),
+    ({"concurrency": 2.5}, "concurrency must be a whole number"),
+    ({"temperature": float("nan")}, "temperature must be a finite number"),
+    ({"max_tokens": -1}, "max_tokens must be in [1, 100,000]"),
+    ({"requests_per_minute": 0}, "requests_per_minute must be in [1, 1,000,000]"),
+    ({"batch_timeout_s": 10**9}, "batch_timeout_s must be in [0, 604,800]"),
+    ({"response_format": "xml"}, "response_format must be one of"),
+])
+def test_a_judge_setting_out_of_range_is_refused_when_made(setting, message):
+    with pytest.raises(JudgeConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        JudgeConfig(**setting)
+
+
+def test_optional_judge_limits_may_be_off():
+    config = JudgeConfig(max_tokens=None, requests_per_minute=None, tokens_per_minute=None)
+    assert config.requests_per_minute is None
