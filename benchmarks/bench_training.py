@@ -70,10 +70,8 @@ def main() -> None:
     best = {way: min(values) for way, values in times.items()}
     own_total = [sum(parts.values()) for parts in own_parts]
 
-    job, wall, _own = studio_job(preset.replace(data_fraction=THROUGHPUT_ROWS / sample_rows), version)
-    from studio.training import get_run
-
-    run = get_run(job.run_name)
+    speeds = throughput(preset.replace(data_fraction=THROUGHPUT_ROWS / sample_rows), version)
+    job, wall, run = speeds[0]["job"], speeds[0]["wall"], speeds[0]["run"]
     tokens = round(run.tokens_per_s * run.train_runtime_s)
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, {os.environ['OMP_NUM_THREADS']} torch thread(s), "
                f"load average {load:.1f} at the start")
@@ -82,6 +80,8 @@ def main() -> None:
         "software": run.software, "overhead_job": {"rows": TINY_ROWS, "block_size": TINY_BLOCK},
         "seconds": {way: [round(v, 1) for v in values] for way, values in times.items()},
         "studio_own_seconds": [{k: round(v, 2) for k, v in parts.items()} for parts in own_parts],
+        "speeds": [{"way": speed["way"], "tokens_per_s": speed["run"].tokens_per_s,
+                    "train_runtime_s": speed["run"].train_runtime_s} for speed in speeds],
         "throughput_job": {"rows": job.train_rows, "config": preset.to_dict(), "wall_s": round(wall, 1),
                            "train_runtime_s": run.train_runtime_s, "tokens": tokens,
                            "tokens_per_s": run.tokens_per_s, "final_loss": run.final_loss,
@@ -101,10 +101,11 @@ def main() -> None:
             {"benchmark": "training",
              "measure": f"cpu-lora job via the studio ({job.train_rows} sample rows)", "value": round(wall, 1),
              "unit": "s", "note": f"{tokens} training tokens; {machine}"},
-            {"benchmark": "training", "measure": "training speed", "value": run.tokens_per_s,
-             "unit": "tokens/s",
-             "note": f"SmolLM2-135M, LoRA r{preset.lora_r}, block {preset.block_size}, batch "
-                     f"{preset.batch_size}, fp32"},
+            *[{"benchmark": "training", "measure": f"training speed, {speed['way']}",
+               "value": speed["run"].tokens_per_s, "unit": "tokens/s",
+               "note": f"SmolLM2-135M, block {preset.block_size}, batch {preset.batch_size}; "
+                       f"{speed['run'].tokens_per_s / run.tokens_per_s:.2f}x LoRA fp32, same run"}
+              for speed in speeds],
             {"benchmark": "training", "measure": "training loss, last step (mean over the run)",
              "value": round(run.final_loss, 3), "unit": "", "note": f"mean {run.train_loss:.3f}, 1 epoch"},
         ],
@@ -113,6 +114,23 @@ def main() -> None:
     OUT.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print(json.dumps(result["table"], indent=1, ensure_ascii=False))
     shutil.rmtree(SCRATCH, ignore_errors=True)  # ~1 GB: every adapter folder holds a copy of the tokenizer
+
+
+def throughput(config, version: str) -> list[dict]:
+    """The same small job in each precision this CPU can train in, one after another (LoRA fp32 first:
+    the others are reported as its multiples). bf16 runs only where the CPU multiplies it natively."""
+    from studio.training import get_run
+    from studio.training.environment import autotrain_env
+
+    ways = {"LoRA fp32": {}}
+    if autotrain_env().bf16:
+        ways.update({"LoRA bf16": {"mixed_precision": "bf16"}, "full bf16": {"mixed_precision": "bf16",
+                                                                            "peft": False}})
+    speeds = []
+    for way, changes in ways.items():
+        job, wall, _own = studio_job(config.replace(**changes), version)
+        speeds.append({"way": way, "job": job, "wall": wall, "run": get_run(job.run_name)})
+    return speeds
 
 
 def prepare_sample() -> tuple[str, int]:

@@ -7,7 +7,8 @@ import textwrap
 import pytest
 import yaml
 
-from studio.training.config import ConfigError, TrainingConfig, check_runnable
+from studio.training.config import ConfigError, TrainingConfig, check_runnable, resolve_mixed_precision
+from studio.training.probe_env import cpu_has_native_bf16
 from studio.training.presets import PRESETS_DIR, expand, load_configs, load_sweep
 from tests.training_fixtures.support import REAL_AUTOTRAIN_PYTHON, fake_model
 
@@ -71,6 +72,49 @@ def test_gpu_only_settings_are_refused_on_a_cpu_machine(tmp_path):
     assert [p.split()[0] for p in raised.value.problems] == ["quantization", "mixed_precision", "optimizer"]
     assert "needs a CUDA GPU" in raised.value.problems[0]
     check_runnable(config, has_gpu=True, model_dir=None)  # fine with a GPU
+
+
+def test_bf16_on_a_cpu_runs_only_where_the_cpu_multiplies_bfloat16_natively():
+    bf16 = TrainingConfig(mixed_precision="bf16")
+    with pytest.raises(ConfigError, match="without AVX512-BF16 or AMX is emulated, slower than fp32"):
+        check_runnable(bf16, has_gpu=False, model_dir=None, cpu_bf16=False)
+    check_runnable(bf16, has_gpu=False, model_dir=None, cpu_bf16=True)
+    with pytest.raises(ConfigError, match="mixed_precision fp16 needs a GPU"):
+        check_runnable(TrainingConfig(mixed_precision="fp16"), has_gpu=False, model_dir=None, cpu_bf16=True)
+
+
+@pytest.mark.parametrize("backend, has_gpu, bf16, chosen", [
+    ("local", False, True, "bf16"),  # a CPU with AVX512-BF16 or AMX
+    ("local", False, False, "none"),  # any other CPU: fp32, as before
+    ("local", True, True, "bf16"),
+    ("local", True, False, "fp16"),  # a GPU before Ampere
+    ("spaces-t4-small", False, False, "fp16"),  # judged by the Space's GPU, not this machine
+    ("spaces-a10g-large", False, False, "bf16"),
+])
+def test_auto_mixed_precision_is_made_concrete_for_the_machine_that_trains(backend, has_gpu, bf16, chosen):
+    config = TrainingConfig(mixed_precision="auto", backend=backend, hub_username="me")
+    resolved = resolve_mixed_precision(config, has_gpu=has_gpu, bf16=bf16)
+    assert resolved.mixed_precision == chosen
+    assert resolve_mixed_precision(resolved, has_gpu=True, bf16=True) == resolved  # concrete values stay
+
+
+def test_auto_is_the_studios_word_plain_autotrain_reads_null():
+    config = TrainingConfig(mixed_precision="auto")
+    document = yaml.safe_load(config.to_yaml())
+    assert document["params"]["mixed_precision"] is None and document["studio"]["mixed_precision"] == "auto"
+    assert TrainingConfig.from_yaml(config.to_yaml()) == config
+    assert config.training_params(model="m", project_name="p", data_path="d")["mixed_precision"] is None
+
+
+@pytest.mark.parametrize("flags, native", [
+    ("fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni", True),
+    ("fpu sse2 avx2 amx_bf16 amx_tile", True),
+    ("fpu sse2 avx2 avx512f avx512bw", False),  # AVX-512 without BF16: torch emulates it
+])
+def test_the_probe_reads_native_bf16_from_the_cpu_flags(tmp_path, flags, native):
+    (tmp_path / "cpuinfo").write_text(f"processor\t: 0\nflags\t\t: {flags}\n\n", encoding="utf-8")
+    assert cpu_has_native_bf16(str(tmp_path / "cpuinfo")) is native
+    assert cpu_has_native_bf16(str(tmp_path / "absent")) is False
 
 
 def test_a_block_size_the_model_cannot_take_is_refused(tmp_path):

@@ -21,7 +21,9 @@ from studio.errors import StudioError
 from studio.settings import DEFAULT_MODEL
 
 QUANTIZATIONS = ("none", "int4", "int8")
-MIXED_PRECISIONS = ("none", "fp16", "bf16")
+# auto: bf16 where the hardware multiplies bfloat16 natively (a recent GPU, a CPU with AVX512-BF16 or AMX),
+# fp16 on an older GPU, none elsewhere; the studio resolves it when it queues a job (`resolve_mixed_precision`).
+MIXED_PRECISIONS = ("none", "auto", "fp16", "bf16")
 OPTIMIZERS = ("adamw_torch", "adamw_torch_fused", "adamw_hf", "adafactor", "sgd",
               "adamw_bnb_8bit", "paged_adamw_8bit", "paged_adamw_32bit")
 GPU_OPTIMIZERS = ("adamw_bnb_8bit", "paged_adamw_8bit", "paged_adamw_32bit")  # bitsandbytes kernels
@@ -166,7 +168,7 @@ class TrainingConfig:
             "lora_dropout": self.lora_dropout,
             "target_modules": self.target_modules,
             "quantization": None if self.quantization == "none" else self.quantization,
-            "mixed_precision": None if self.mixed_precision == "none" else self.mixed_precision,
+            "mixed_precision": None if self.mixed_precision in ("none", "auto") else self.mixed_precision,
             "optimizer": self.optimizer,
             "scheduler": self.scheduler,
             "seed": self.seed,
@@ -218,6 +220,8 @@ class TrainingConfig:
         # Keys AutoTrain ignores; the studio reads them back (round trip).
         document["studio"] = {"base_model": self.base_model, "data_fraction": self.data_fraction,
                               "max_train_rows": self.max_train_rows}
+        if self.mixed_precision == "auto":  # not an AutoTrain value: params says null, the studio reads auto
+            document["studio"]["mixed_precision"] = "auto"
         return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
     @classmethod
@@ -337,17 +341,29 @@ def _one_of(p: list[str], name: str, value: str, choices: tuple[str, ...]) -> No
 
 # -- checks that need the machine and the model ----------------------------------------------------
 
-def check_runnable(config: TrainingConfig, *, has_gpu: bool, model_dir: Path | None) -> None:
+def resolve_mixed_precision(config: TrainingConfig, *, has_gpu: bool, bf16: bool) -> TrainingConfig:
+    """`auto` made concrete for this machine (`bf16`: it multiplies bfloat16 natively); others unchanged."""
+    if config.mixed_precision != "auto":
+        return config
+    if config.backend != LOCAL_BACKEND:  # a Space's GPU: every kind offered has bf16 but the T4 (Turing)
+        return config.replace(mixed_precision="fp16" if "-t4-" in config.backend else "bf16")
+    return config.replace(mixed_precision="bf16" if bf16 else "fp16" if has_gpu else "none")
+
+
+def check_runnable(config: TrainingConfig, *, has_gpu: bool, model_dir: Path | None,
+                   cpu_bf16: bool = False) -> None:
     """Raise `ConfigError` if this configuration cannot run here: GPU-only settings on a CPU machine,
-    or a block size longer than the model's context."""
+    or a block size longer than the model's context. `cpu_bf16`: this CPU has AVX512-BF16 or AMX."""
     p: list[str] = []
     if config.backend == LOCAL_BACKEND and not has_gpu:
         if config.quantization != "none":
             p.append(f"quantization {config.quantization} needs a CUDA GPU (bitsandbytes) and this machine "
                      "has none: choose none")
-        if config.mixed_precision != "none":
-            p.append(f"mixed_precision {config.mixed_precision} needs a GPU and this machine has none: "
-                     "choose none")
+        if config.mixed_precision == "fp16":
+            p.append("mixed_precision fp16 needs a GPU and this machine has none: choose none, or auto")
+        elif config.mixed_precision == "bf16" and not cpu_bf16:
+            p.append("mixed_precision bf16 on a CPU without AVX512-BF16 or AMX is emulated, slower than fp32: "
+                     "choose none, or auto")
         if config.optimizer in GPU_OPTIMIZERS:
             p.append(f"optimizer {config.optimizer} needs a CUDA GPU (bitsandbytes): choose adamw_torch")
     limit = model_context_length(model_dir) if model_dir else None

@@ -30,13 +30,18 @@ class AutoTrainEnv:
     def has_gpu(self) -> bool:
         return self.hardware.get("device") == "cuda"
 
+    @property
+    def bf16(self) -> bool:
+        """The device multiplies bfloat16 natively (a CPU with AVX512-BF16/AMX, an Ampere+ GPU)."""
+        return bool(self.hardware.get("bf16"))
+
     def describe(self) -> str:
         """One line for people: 'GPU: NVIDIA H100 (79.2 GiB)' or 'CPU: 2 cores (x86_64)'."""
         hw = self.hardware
         if self.has_gpu:
             return f"GPU: {hw['gpu']} ({hw['gpu_memory_gib']} GiB)" + (
                 f" × {hw['gpu_count']}" if hw.get("gpu_count", 1) > 1 else "")
-        return f"CPU: {hw.get('cpu_count')} cores ({hw.get('machine')})"
+        return f"CPU: {hw.get('cpu_count')} cores ({hw.get('machine')}{', native bf16' if self.bf16 else ''})"
 
     def loss_scale(self, gradient_accumulation: int) -> float:
         """By how much this environment's trainer over-reports the loss (see logparse.loss_scale)."""

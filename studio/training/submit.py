@@ -21,7 +21,7 @@ from studio.errors import StudioError
 from studio.models import resolve_model
 from studio.settings import Settings, load_settings
 from studio.training import process, spaces_backend
-from studio.training.config import TrainingConfig, check_runnable
+from studio.training.config import TrainingConfig, check_runnable, resolve_mixed_precision
 from studio.training.data_input import TrainingData, resolve_training_data, write_job_data
 from studio.training.environment import autotrain_env
 from studio.training.jobs import (
@@ -70,12 +70,14 @@ def submit(configs: list[TrainingConfig], dataset_ref: str, settings: Settings |
 
 
 def _check(config: TrainingConfig, settings: Settings) -> _Checked:
+    env = autotrain_env(settings)
+    config = resolve_mixed_precision(config, has_gpu=env.has_gpu, bf16=env.bf16)
     if spaces_backend.is_space_backend(config.backend):
         # The Space downloads the base model itself: nothing to fetch here (it may be many GB). The job's
         # model_path is then the Hub id the Space loads.
         return _Checked(config, Path(spaces_backend.base_model_id(config)))
     model_path = resolve_model(config.base_model, settings)
-    check_runnable(config, has_gpu=autotrain_env(settings).has_gpu, model_dir=model_path)
+    check_runnable(config, has_gpu=env.has_gpu, model_dir=model_path, cpu_bf16=env.bf16)
     return _Checked(config, model_path)
 
 
