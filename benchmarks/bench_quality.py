@@ -5,15 +5,18 @@ SmolLM2-135M-Instruct (offline copy), the bundled Korean sample, a 2-core CPU, t
 gitignored). Every arm is scored by execution match on the same seeded sample of the held-out game rows
 (db 1: no game table is ever trained on), side by side in one run:
 
-  base                    the untrained model, free decoding (it repeats the DDL)
-  base + schema           the same model, decoding constrained to the DDL's SQL grammar
-  tuned                   the default recipe (autotrain_configs/cpu-lora.yml on the whole sample: the eight
-                          hand-written domains and the synthesized ones), free decoding
-  tuned + schema          the same run, constrained
-  tuned + schema + select5  the same run, each answer chosen by execution among the greedy one and 4 sampled
+The default recipe (autotrain_configs/cpu-full.yml: full fine-tuning, bf16 where the CPU has it, prompts
+with the nearest training example of another database) and the levers it is made of:
+
+  default + schema        the default recipe on the whole sample (the eight hand-written domains and the
+                          synthesized ones), decoding constrained to the DDL's SQL grammar (the default)
+  default (free decoding)  the same run, unconstrained
+  default + schema + select5  the same run, each answer chosen by execution among the greedy one and 4 sampled
                           ones (studio/selection.py; benchmarks/bench_selection.py times it from scratch)
-  7 schemas + schema      the same recipe on the seven hand-written training domains only
-  full + schema           the same data, full fine-tuning (peft: false) instead of LoRA, same time budget
+  base + example + schema the untrained model on the same prompts (one retrieved example each)
+  base / base + schema    the untrained model on the book's prompt, free and constrained
+  tuned ...               the earlier default (autotrain_configs/cpu-lora.yml: LoRA r16, fp32, the book's
+                          prompt): free, constrained, with selection, and on the 7 hand-written schemas only
 
 Training arms run once per seed (`--seeds`); the table shows each seed and their spread. "runs" is the share
 of answers that are a query the game database accepts (right or wrong result). Generation rows/s is the
@@ -56,29 +59,38 @@ class Arm:
     schemas: str | None = None  # the training data: all | hand; None for the base model
     changes: dict = field(default_factory=dict)  # preset parameters this arm changes
     candidates: int = 1  # execution-guided selection among this many answers a row (1: greedy only)
+    preset: str = "cpu-lora.yml"
+    examples: bool = False  # prompts with the nearest training example (data prepare's default since #15)
+    tag: str = ""  # names its runs: q-<tag>-s<seed> (default: the schemas)
 
     @property
     def trained(self) -> bool:
         return self.schemas is not None
 
+    @property
+    def pool(self) -> tuple[str, bool]:
+        """The prepared data set it trains and is scored on: (schemas, examples)."""
+        return self.schemas or "all", self.examples
 
+
+DEFAULT = {"preset": "cpu-full.yml", "examples": True, "tag": "full"}
 ARMS = (
+    Arm("default + schema", "schema", "all", **DEFAULT),
+    Arm("default (free decoding)", "free", "all", **DEFAULT),
+    # The greedy answers are reused from "default + schema": its rows/s counts only the samples and the choice.
+    Arm("default + schema + select5", "schema", "all", candidates=5, **DEFAULT),
+    Arm("base + example + schema", "schema", examples=True),
     Arm("base", "free"),
     Arm("base + schema", "schema"),
     Arm("tuned", "free", "all"),
     Arm("tuned + schema", "schema", "all"),
-    # The same run's answers chosen by execution among the greedy one and 4 sampled ones (the greedy ones are
-    # reused from "tuned + schema": its rows/s then counts only the samples and the selection).
     Arm("tuned + schema + select5", "schema", "all", candidates=5),
     Arm("7 schemas + schema", "schema", "hand"),
-    # Full fine-tuning computes ~1.5x more per token: the same half hour trains fewer rows.
-    Arm("full + schema", "schema", "all", {"peft": False, "lr": 2e-4, "max_train_rows": 280}),
 )
 
 
 @dataclass(frozen=True)
 class Plan:
-    preset: str = "cpu-lora.yml"
     eval_rows: int = 100
     seeds: tuple[int, ...] = (42, 7)
     max_new_tokens: int = 128
@@ -87,19 +99,22 @@ class Plan:
 
 def run_slug(arm: Arm, seed: int) -> str:
     changes = "-".join(f"{k}{v}" for k, v in sorted(arm.changes.items())).replace(".", "")
-    return f"q-{arm.schemas}{'-' + changes if changes else ''}-s{seed}".replace("_", "").lower()[:40]
+    return f"q-{arm.tag or arm.schemas}{'-' + changes if changes else ''}-s{seed}".replace("_", "").lower()[:40]
 
 
-def prepare(schemas: str) -> dict:
-    out = studio("data", "prepare", "--source", "sample", "--schemas", schemas, "--name", f"quality-{schemas}")
+def prepare(schemas: str, examples: bool) -> dict:
+    out = studio("data", "prepare", "--source", "sample", "--schemas", schemas,
+                 *([] if examples else ["--no-examples"]),
+                 "--name", f"quality-{schemas}{'-examples' if examples else ''}")
     return json.loads(out.strip().splitlines()[-1])
 
 
-def eval_sample(plan: Plan, pool: dict, scratch: Path) -> Path:
-    """A seeded sample of the held-out game rows (the split is ordered by template: its head is all easy)."""
+def eval_sample(plan: Plan, pool: dict, scratch: Path, examples: bool) -> Path:
+    """A seeded sample of the held-out game rows (the split is ordered by template: its head is all easy):
+    the same rows with and without their examples."""
     rows = Path(pool["path"], "eval.jsonl").read_text(encoding="utf-8").splitlines()
     picked = sorted(random.Random(0).sample(range(len(rows)), min(plan.eval_rows, len(rows))))
-    path = scratch / f"game-heldout-{len(picked)}.jsonl"
+    path = scratch / f"game-heldout-{len(picked)}{'-examples' if examples else ''}.jsonl"
     path.write_text("".join(rows[i] + "\n" for i in picked), encoding="utf-8")
     return path
 
@@ -112,7 +127,7 @@ def train(plan: Plan, arm: Arm, seed: int, pool: dict) -> str:
         return found[0]
     sets = {**arm.changes, "seed": seed, "project_name": slug}
     print(f"== training {slug}: {sets}", flush=True)
-    studio("train", "--config", plan.preset, "--dataset", pool["version"],
+    studio("train", "--config", arm.preset, "--dataset", pool["version"],
            *[arg for key, value in sets.items() for arg in ("--set", f"{key}={value}")], "--wait", capture=False)
     found = [name for name in existing_runs() if name.startswith(slug + "-")]
     if not found:
@@ -146,21 +161,22 @@ def run_facts(run: str) -> dict:
 
 def measure(plan: Plan, scratch: Path = SCRATCH) -> list[dict]:
     prepare_home(scratch)
-    # The held-out rows are scored on the "all" pool's evaluation split (the game domain, in every pool).
-    wanted = {"all"} | {a.schemas for a in ARMS if a.name in plan.arms and a.trained}
-    pools = {schemas: prepare(schemas) for schemas in sorted(wanted)}
-    eval_file = eval_sample(plan, pools["all"], scratch)
+    chosen = [a for a in ARMS if a.name in plan.arms]
+    # The held-out rows are scored on the "all" pools' evaluation split (the game domain, in every pool).
+    wanted = {("all", a.examples) for a in chosen} | {a.pool for a in chosen}
+    pools = {pool: prepare(*pool) for pool in sorted(wanted)}
+    eval_files = {examples: eval_sample(plan, pools[("all", examples)], scratch, examples)
+                  for examples in {a.examples for a in chosen}}
     lines = []
-    for arm in (a for a in ARMS if a.name in plan.arms):
+    for arm in chosen:
+        scored_on = (eval_files[arm.examples], pools[("all", arm.examples)])
         for seed in (plan.seeds if arm.trained else (None,)):
             if arm.trained:
-                run = train(plan, arm, seed, pools[arm.schemas])
-                line = {**run_facts(run), **evaluate(plan, ["--run", run], arm.decoding, eval_file, pools["all"],
-                                                     arm.candidates)}
+                run = train(plan, arm, seed, pools[arm.pool])
+                line = {**run_facts(run), **evaluate(plan, ["--run", run], arm.decoding, *scored_on, arm.candidates)}
             else:
                 line = {"run": f"base:{DEFAULT_MODEL}",
-                        **evaluate(plan, ["--base", DEFAULT_MODEL], arm.decoding, eval_file, pools["all"],
-                                   arm.candidates)}
+                        **evaluate(plan, ["--base", DEFAULT_MODEL], arm.decoding, *scored_on, arm.candidates)}
             lines.append({"arm": arm.name, "seed": seed, **line})
             print(json.dumps(lines[-1], ensure_ascii=False), flush=True)
     return lines

@@ -118,6 +118,26 @@ class ExecutionMatcher:
                 return ExecutionVerdict(status, reason + where, len(databases))
         return ExecutionVerdict(MATCH, "match", len(databases))
 
+    def match_many(self, items: Sequence[tuple[str, str | None, Sequence[str | Path]]]) -> list[ExecutionVerdict]:
+        """`match` for each (gold, prediction, databases), in order. Pairs on one database each go to its
+        worker together, pipelined: one wake-up of the worker for many statements, not two per pair."""
+        verdicts: list[ExecutionVerdict | None] = [None] * len(items)
+        by_database: dict[str, list[tuple[int, str, str]]] = {}
+        for i, (gold_sql, pred_sql, databases) in enumerate(items):
+            pred = self._prepare(extract_sql(pred_sql), self.config.dialect)
+            if len(databases) != 1 or not pred:
+                verdicts[i] = self.match(gold_sql, pred_sql, databases)
+                continue
+            gold = self._prepare(_first_statement(gold_sql), self.config.dialect)
+            by_database.setdefault(str(databases[0]), []).append((i, gold, pred))
+        for database, pairs in by_database.items():
+            results = self.file_sandbox(database).run_many([sql for _, gold, pred in pairs for sql in (gold, pred)])
+            for n, (i, gold, _pred) in enumerate(pairs):
+                status, reason = _compare(results[2 * n], results[2 * n + 1], has_top_level_order_by(gold),
+                                          self.config.max_permutations)
+                verdicts[i] = ExecutionVerdict(status, reason, 1)
+        return verdicts
+
     def match_schema(self, ddl: str, gold_sql: str, pred_sql: str | None) -> ExecutionVerdict:
         """Without data: a prediction that fails against the schema is wrong; one that runs is undecided."""
         pred = self._prepare(extract_sql(pred_sql), self.config.ddl_dialect)
@@ -201,21 +221,7 @@ class ExecutionMatcher:
         # One exchange with the worker for both (pipelined): waking two processes twice a pair cost more
         # than the statements themselves. A prediction run beside a failed gold is cheap waste.
         gold, pred = sandbox.run_many([gold_sql, pred_sql])
-        if not gold.ok:
-            return _gold_failed(gold)
-        if not pred.ok:
-            return _pred_failed(pred)
-        comparison = compare_results(
-            gold.rows,
-            pred.rows,
-            ordered=ordered,
-            gold_width=len(gold.columns),
-            pred_width=len(pred.columns),
-            max_permutations=self.config.max_permutations,
-        )
-        if comparison.equal:
-            return MATCH, "match"
-        return MISMATCH, f"wrong result: {comparison.detail}"
+        return _compare(gold, pred, ordered, self.config.max_permutations)
 
     def _prepare(self, sql: str, dialect: str) -> str:
         """SQL as SQLite runs it; a statement sqlglot cannot read is run unchanged and fails on its own."""
@@ -262,6 +268,19 @@ def check_against_ddl(
     """
     with ExecutionMatcher(ExecutionConfig(timeout_s=timeout_s, ddl_dialect=dialect)) as matcher:
         return matcher.check_schema(ddl, sql)
+
+
+def _compare(gold: QueryResult, pred: QueryResult, ordered: bool, max_permutations: int) -> tuple[str, str]:
+    """(status, reason) of a prediction's result against the gold one's."""
+    if not gold.ok:
+        return _gold_failed(gold)
+    if not pred.ok:
+        return _pred_failed(pred)
+    comparison = compare_results(gold.rows, pred.rows, ordered=ordered, gold_width=len(gold.columns),
+                                 pred_width=len(pred.columns), max_permutations=max_permutations)
+    if comparison.equal:
+        return MATCH, "match"
+    return MISMATCH, f"wrong result: {comparison.detail}"
 
 
 def _first_statement(sql: str | None) -> str:

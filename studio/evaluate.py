@@ -27,6 +27,7 @@ from studio.errors import StudioError
 from studio.inference import GenerationOptions, LoadOptions, Sampling, get_generator
 from studio.models import resolve_model
 from studio.prompts import BOOK_TEMPLATE, PromptTemplate
+from studio.retrieval import add_examples, prompt_questions, run_index
 from studio.selection import select_answers
 from studio.settings import Settings, load_settings
 
@@ -250,15 +251,23 @@ def _pair(row: dict, completion: str) -> Pair:
                 pred_sql=completion, context=row.get("context"), row={})
 
 
+def candidate_prompts(candidate: Candidate, rows: pd.DataFrame, template: str, settings: Settings) -> list[str]:
+    """Each row's prompt: with the row's example when the set has them (a version prepared with examples);
+    else with one from the run's own training rows when the run was trained on prompts with examples."""
+    if "example_question" not in rows and "db_id" in rows:
+        index = run_index(candidate.run_name, settings)
+        rows = add_examples(rows, index) if index is not None else rows
+    render = PromptTemplate(template).render
+    return [render(c, q) for c, q in zip(rows["context"], prompt_questions(rows))]
+
+
 def generate_answers(candidate: Candidate, rows: pd.DataFrame, template: str, options: EvalOptions,
                      progress: Progress | None, settings: Settings) -> tuple[list[list[tuple[str, str]]], int]:
     """Every row's candidate answers, (completion, generation problem) each: the greedy one, then the sampled
     ones (`options.candidates` in all; from the registry when this candidate already answered that prompt
     the same way), and how many answers were generated now."""
-    render = PromptTemplate(template).render
-    records = rows.to_dict("records")
-    prompts = [render(r["context"], r["question"]) for r in records]
-    ddl_of = dict(zip(prompts, (r["context"] for r in records)))
+    prompts = candidate_prompts(candidate, rows, template, settings)
+    ddl_of = dict(zip(prompts, rows["context"]))
     keys = options.generation_keys
     with _registry(settings) as db:
         known = {key: _cached_generations(db, candidate, prompts, options.max_new_tokens, key) for key in keys}

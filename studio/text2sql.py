@@ -15,6 +15,8 @@ from studio.errors import StudioError
 from studio.inference import GenerationOptions, LoadOptions, get_generator
 from studio.models import resolve_adapter, resolve_model
 from studio.prompts import PromptTemplate
+from studio.retrieval import run_index, with_example
+from studio.settings import load_settings
 
 
 def _model_and_adapter(model: str, adapter: str | Path | None) -> tuple[str, Path | None]:
@@ -27,6 +29,15 @@ def _model_and_adapter(model: str, adapter: str | Path | None) -> tuple[str, Pat
 
     run = find_run(str(adapter))
     return run_model(run) if run is not None else (model, resolve_adapter(str(adapter)))
+
+
+def question_prompt(ddl: str, question: str, adapter: str | Path | None = None,
+                    template: PromptTemplate = PromptTemplate()) -> str:
+    """The prompt a question is asked with: the book's, and, for a run trained on prompts with examples,
+    the nearest of its own training rows after the question (as in its training)."""
+    index = run_index(str(adapter), load_settings()) if adapter else None
+    example = index.nearest(question) if index is not None else None
+    return template.render(ddl, with_example(question, example))
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,7 @@ def ask(
     if not question:
         raise StudioError("the question is empty", key="generate_no_question")
     model, adapter_folder = _model_and_adapter(model, adapter)
-    prompt = template.render(ddl, question)
+    prompt = question_prompt(ddl, question, adapter, template)
     started = time.perf_counter()
     generator = get_generator(resolve_model(model), LoadOptions(adapter=adapter_folder))
     loaded = time.perf_counter()

@@ -16,6 +16,7 @@ from studio.data.versions import get_version, list_versions, versions_table
 from studio.errors import StudioError
 from studio.settings import load_settings
 from studio.prompts import make_prompt
+from studio.retrieval import Example, with_example
 from tests.data_fixtures import BOOK_DDL, install_sample, write_hub_standin
 
 
@@ -31,11 +32,18 @@ def test_the_book_split_writes_what_autotrain_and_evaluation_read(sample_home):
     rows = version.train_frame()
     evaluation = version.eval_frame()
     assert list(train.columns) == ["text"] and len(train) == len(rows) == version.train_rows >= 6000
+    # Each prompt shows the nearest training example of another database (studio.retrieval), in training
+    # as in evaluation: never one from the game, which no training row comes from.
+    first = rows.iloc[0]
+    example = Example(first["example_question"], first["example_sql"], "")
     assert train.loc[0, "text"] == make_prompt(
-        rows.loc[0, "context"], rows.loc[0, "question"], rows.loc[0, "answer"]
-    )
+        first["context"], with_example(first["question"], example), first["answer"])
+    by_question = dict(zip(rows["question"], rows["db_id"]))
+    assert all(by_question[q] != d for q, d in zip(rows["example_question"], rows["db_id"]))
+    assert set(evaluation["example_question"]) <= set(rows["question"])
     assert set(evaluation["db_id"]) == {"1"} and "1" not in set(rows["db_id"])
-    assert list(evaluation.columns) == ["id", "db_id", "context", "question", "answer", "difficulty"]
+    assert list(evaluation.columns) == ["id", "db_id", "context", "question", "answer", "difficulty",
+                                        "example_question", "example_sql"]
     assert evaluation["id"].is_unique and len(evaluation) == version.eval_rows >= 300
     # Every schema trains (the 7 hand-written and the 120 synthesized), the game only evaluates.
     assert set(rows["db_id"]) == {str(i) for i in range(2, 9)} | SYNTHESIZED_DB_IDS
@@ -48,6 +56,13 @@ def test_the_book_split_writes_what_autotrain_and_evaluation_read(sample_home):
     record = json.loads((version.path / "version.json").read_text())
     assert record["id"] == version.id and record["counts"]["exec_filter"]["train_dropped"] == {}
     assert version.path == sample_home / "datasets" / version.id
+
+
+def test_without_examples_the_prompt_is_the_books_exactly(sample_home):
+    version = prepare_dataset("sample", PrepareOptions(fraction=0.2, examples=False))
+    rows, texts = version.train_frame(), pd.read_csv(version.train_csv)["text"]
+    assert "example_question" not in rows and "example_question" not in version.eval_frame()
+    assert list(texts) == [make_prompt(c, q, a) for c, q, a in zip(rows["context"], rows["question"], rows["answer"])]
 
 
 def test_same_input_and_options_give_the_same_version(sample_home):

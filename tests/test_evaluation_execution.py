@@ -444,3 +444,20 @@ def test_ddl_only_rows_decide_failures_and_leave_running_predictions_to_the_judg
 
 def test_decided_statuses():
     assert {MATCH, MISMATCH, PRED_ERROR, TIMEOUT, EMPTY} == DECIDED
+
+
+def test_pairs_scored_together_get_the_verdicts_they_get_one_by_one(db, big_db, tmp_path):
+    """match_many pipelines the pairs of each database through its worker: the same verdicts as `match`,
+    and a runaway pair in the middle times out alone, leaving the pairs after it their answers."""
+    labelled = [(gold, pred, [db]) for gold, pred, _ in LABELLED.values()]
+    runaway = ("SELECT COUNT(*) FROM players", RUNAWAY["cartesian count"][0], [big_db])
+    other = make_db(tmp_path / "other.sqlite", players=PLAYERS[:2])
+    items = [*labelled[:3], runaway, ("SELECT COUNT(*) FROM players", "SELECT 2", [other]), *labelled[3:],
+             ("SELECT 1", "", [db]), ("SELECT 1", "SELECT 1", []), ("SELECT 1", "SELECT 1", [db, other])]
+    config = ExecutionConfig(timeout_s=0.5)
+    with ExecutionMatcher(config) as matcher:
+        together = matcher.match_many(items)
+    with ExecutionMatcher(config) as matcher:
+        alone = [matcher.match(gold, pred, databases) for gold, pred, databases in items]
+    assert together == alone
+    assert together[3].status == TIMEOUT and together[4].status == MATCH

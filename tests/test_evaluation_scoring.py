@@ -1,11 +1,13 @@
 """Hybrid scoring: execution decides where it can, the judge (the HTTP stand-in) only where it cannot."""
 
+from dataclasses import replace
+
 import pytest
 
 from evaluation.execution import ExecutionConfig
 from evaluation.judge import Judge, JudgeConfig
 from evaluation.pairs import Pair, pair_from_row
-from evaluation.scoring import ScoringConfig, plan_scoring, score_pairs, summarize
+from evaluation.scoring import _EXECUTION_CHUNK, ScoringConfig, plan_scoring, score_pairs, summarize
 from evaluation.testing.openai_standin import OpenAIStandin
 from evaluation.testing.sample_db import GAME_DDL, build_game_database
 
@@ -176,7 +178,12 @@ def test_progress_is_reported(db_dir):
     score_pairs(
         PAIRS[:3], db_dir=db_dir, progress=lambda stage, done, total: seen.append((stage, done, total))
     )
-    assert seen == [("execution", 1, 3), ("execution", 2, 3), ("execution", 3, 3)]
+    assert seen == [("execution", 3, 3)]  # pairs go to the sandbox in chunks; each chunk reports once
+    seen.clear()
+    many = [replace(PAIRS[i % 3], id=i) for i in range(2 * _EXECUTION_CHUNK + 2)]
+    score_pairs(many, db_dir=db_dir, progress=lambda stage, done, total: seen.append((stage, done, total)))
+    chunk, total = _EXECUTION_CHUNK, len(many)
+    assert seen == [("execution", chunk, total), ("execution", 2 * chunk, total), ("execution", total, total)]
 
 
 def test_summary_of_nothing():

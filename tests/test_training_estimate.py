@@ -11,7 +11,6 @@ from studio.training.config import TrainingConfig
 from studio.training.estimate import (
     CHECKPOINTING_FACTOR,
     CPU_TOKENS_PER_SECOND,
-    FULL,
     ON_GPU,
     ON_SPACE,
     OTHER_MODEL,
@@ -31,9 +30,22 @@ def lengths(*values) -> TokenLengths:
 def test_tokens_are_rows_used_times_mean_tokens_times_epochs():
     found = estimate_training(CPU.replace(epochs=3, data_fraction=0.5), lengths(*[10] * 50, *[30] * 50), gpu=False)
     assert (found.rows, found.tokens) == (50, 50 * 20 * 3)
-    assert found.seconds == pytest.approx(STARTUP_S + 3000 / CPU_TOKENS_PER_SECOND)
+    lora_fp32 = CPU_TOKENS_PER_SECOND[(True, "none")]
+    assert found.seconds == pytest.approx(STARTUP_S + 3000 / lora_fp32) and found.rate == lora_fp32
     checkpointed = estimate_training(CPU.replace(gradient_checkpointing=True), lengths(100), gpu=False)
-    assert checkpointed.seconds == pytest.approx(STARTUP_S + 100 / CPU_TOKENS_PER_SECOND * CHECKPOINTING_FACTOR)
+    assert checkpointed.seconds == pytest.approx(STARTUP_S + 100 / lora_fp32 * CHECKPOINTING_FACTOR)
+
+
+@pytest.mark.parametrize("changes, cpu_bf16, key", [
+    ({"peft": False}, False, (False, "none")),
+    ({"mixed_precision": "bf16"}, True, (True, "bf16")),
+    ({"peft": False, "mixed_precision": "auto"}, True, (False, "bf16")),  # auto: what this CPU would train in
+    ({"peft": False, "mixed_precision": "auto"}, False, (False, "none")),
+])
+def test_the_rate_is_the_one_measured_for_the_fine_tuning_and_the_precision(changes, cpu_bf16, key):
+    found = estimate_training(CPU.replace(**changes), lengths(*[100] * 10), gpu=False, bf16=cpu_bf16)
+    assert found.rate == CPU_TOKENS_PER_SECOND[key]
+    assert found.seconds == pytest.approx(STARTUP_S + 1000 / CPU_TOKENS_PER_SECOND[key])
 
 
 def test_the_estimate_counts_the_rows_a_preset_caps():
@@ -57,7 +69,6 @@ def test_the_estimate_is_near_the_benchmarked_job():
     (CPU.replace(backend="spaces-t4-small", hub_username="alice"), False, ON_SPACE),
     (CPU, True, ON_GPU),
     (CPU.replace(base_model="owner/bigger-model"), False, OTHER_MODEL),
-    (CPU.replace(peft=False), False, FULL),
 ])
 def test_what_was_not_measured_is_not_estimated(config, gpu, why):
     found = estimate_training(config, lengths(10, 20), gpu=gpu)

@@ -57,6 +57,11 @@ def register(subparsers) -> None:
         metavar="all|hand|synthesized",
         help="the sample's schemas to train on: all (default), the 8 hand-written or the 120 synthesized",
     )
+    prepare.add_argument(
+        "--no-examples",
+        action="store_true",
+        help="the book's prompt exactly: no nearest training example after each question",
+    )
     prepare.add_argument("--tokenizer", help="tokenizer folder: add token statistics")
     prepare.add_argument("--block-size", type=int, default=1024)
     prepare.set_defaults(func=_prepare)
@@ -140,6 +145,7 @@ def _prepare(args) -> int:
         prompt_template=template,
         name=args.name,
         schemas=args.schemas,
+        examples=not args.no_examples,
     )
     version = prepare_dataset(
         args.source,

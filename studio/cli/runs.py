@@ -60,7 +60,7 @@ def _add_filters(parser) -> None:
 def list_command(args) -> int:
     runs = list_runs()
     if not runs:
-        print("no runs yet: python -m studio train --config cpu-lora --dataset DATASET --wait")
+        print("no runs yet: python -m studio train --config cpu-full --dataset DATASET --wait")
     for run in runs:
         if args.json:
             print(json.dumps(run.summary(), ensure_ascii=False))

@@ -1,6 +1,6 @@
 """`python -m studio train`: queue AutoTrain LoRA jobs, watch them, cancel them.
 
-    python -m studio train --config cpu-lora --dataset DIR_OR_VERSION [--set lora_r=8 ...] [--wait]
+    python -m studio train --config cpu-full --dataset DIR_OR_VERSION [--set lora_r=8 ...] [--wait]
     python -m studio train --from-run RUN [--wait]      # the same configuration and data again
     python -m studio train list | show JOB | cancel JOB | work
 """
@@ -142,7 +142,7 @@ def _list(args) -> int:
             print(json.dumps(job_row(job), ensure_ascii=False))
         return 0
     if not jobs:
-        print("no jobs yet: python -m studio train --config cpu-lora --dataset DATASET")
+        print("no jobs yet: python -m studio train --config cpu-full --dataset DATASET")
     for job in jobs:
         row = job_row(job)
         detail = row["run"] or row["error"]

@@ -32,6 +32,7 @@ from studio.data.versions import (
 from studio.errors import StudioError
 from studio.names import check_name, join_inside
 from studio.prompts import BOOK_TEMPLATE, PromptTemplate
+from studio.retrieval import ExampleIndex, add_examples, prompt_questions
 from studio.settings import Settings, load_settings
 
 # A judge filter sees the candidate training rows and says which to keep (the Evaluation issue's judge
@@ -55,6 +56,9 @@ class PrepareOptions:
     prompt_template: str = BOOK_TEMPLATE
     name: str = ""
     schemas: str = "all"  # the sample's schemas to keep: all, hand (written) or synthesized (SCHEMA_CHOICES)
+    # Each row's prompt shows the nearest training example of another database (studio.retrieval): the
+    # model adapts a retrieved SQL shape instead of recalling one. False: the book's prompt exactly.
+    examples: bool = True
 
     def check(self) -> None:
         if self.schemas not in SCHEMA_CHOICES:
@@ -217,6 +221,9 @@ def prepare_dataset(
 
     train = with_ids(take_fraction(train, options.fraction, options.seed))
     evaluation = with_ids(evaluation)
+    if options.examples:
+        index = ExampleIndex(train["question"], train["answer"], train["db_id"])
+        train, evaluation = add_examples(train, index), add_examples(evaluation, index)
     counts.update(
         train=len(train),
         eval=len(evaluation),
@@ -254,9 +261,7 @@ def _write(
     settings: Settings,
 ) -> DatasetVersion:
     template = PromptTemplate(options.prompt_template)
-    texts = [
-        template.render(c, q, a) for c, q, a in zip(train["context"], train["question"], train["answer"])
-    ]
+    texts = [template.render(c, q, a) for c, q, a in zip(train["context"], prompt_questions(train), train["answer"])]
     files = {
         "autotrain/train.csv": pd.DataFrame({"text": texts}).to_csv(index=False).encode(),
         "train.jsonl": train.to_json(orient="records", lines=True, force_ascii=False).encode(),

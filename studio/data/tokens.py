@@ -15,6 +15,7 @@ import pandas as pd
 
 from studio.errors import StudioError
 from studio.prompts import BOOK_TEMPLATE, PromptTemplate
+from studio.retrieval import prompt_questions
 
 BLOCK_SIZES = (256, 512, 1024, 2048)
 
@@ -104,7 +105,7 @@ def token_stats(
         raise StudioError("the block size must be positive, not {block}", key="tokens_bad_block_size",
                           block=block_size)
     prompt = PromptTemplate(template)
-    prompts = [prompt.render(c, q) for c, q in zip(frame["context"], frame["question"])]
+    prompts = [prompt.render(c, q) for c, q in zip(frame["context"], prompt_questions(frame))]
     answers = list(frame["answer"])
     texts = [p + a for p, a in zip(prompts, answers)]
     eos = 1 if getattr(tokenizer, "eos_token", None) else 0

@@ -18,8 +18,10 @@ from studio.errors import StudioError
 from studio.names import check_name
 
 REQUIRED = ("context", "question", "answer")
-OPTIONAL = ("db_id", "difficulty")
-COLUMNS = ("db_id", "context", "question", "answer", "difficulty")
+OPTIONAL = ("db_id", "difficulty", "example_question", "example_sql")
+# example_*: a prepared version's rows carry their retrieved example (studio.retrieval); kept when such rows
+# are evaluated from a file, so the prompts are the ones the version's runs were trained on.
+COLUMNS = ("db_id", "context", "question", "answer", "difficulty", "example_question", "example_sql")
 DEFAULT_DB_ID = "default"
 NAMES_SHOWN = 10  # column names a message lists before "… and N more" (a file may have 100k columns)
 COLUMNS_IN_JSON = 100  # column names the report's JSON lists (column_count says how many there are)
@@ -30,6 +32,8 @@ ALIASES = {
     "context": ("context", "ddl", "schema", "create_statement", "create_table", "스키마"),
     "db_id": ("db_id", "db", "database", "database_id", "dbid"),
     "difficulty": ("difficulty", "hardness", "level", "난이도"),
+    "example_question": ("example_question",),
+    "example_sql": ("example_sql",),
 }
 # The notes' English, as the CLI prints them; the UI has its own texts in both languages
 # (studio/ui/i18n.py, keys `data_note_<key>`), so a note is kept as a key and its parameters.

@@ -33,7 +33,11 @@ The model completes this template (the book's `make_prompt`); the completion aft
 ```text
 {{ template }}
 ```
-
+{% if examples %}
+In training, each `{question}` was followed by the most alike training question of another database and its
+SQL: `{question}\n\n### Example:\n{example question}\n{example SQL}` (Text2SQL LoRA Studio's
+`studio/retrieval.py`). Ask it the same way for the answers it was scored with.
+{% endif %}
 ## How to use
 
 ```python
@@ -104,8 +108,9 @@ def model_card(
     parameters: Mapping[str, Any],
     results: Mapping[str, Any],
     evaluation: Mapping[str, Any] | None,
+    examples: bool = False,
 ) -> str:
-    """The README.md text of the repo."""
+    """The README.md text of the repo; `examples`: trained on prompts with a retrieved example."""
     from huggingface_hub import ModelCard, ModelCardData
 
     base_id = hub_base_model(base_model)
@@ -130,6 +135,7 @@ def model_card(
         base_model=base_id or base_model,
         base_url=f"https://huggingface.co/{base_id}" if base_id else "#",
         template=template,
+        examples=examples,
         snippet=snippet,
         parameters=_rows(parameters),
         results=_rows({**results, **_scores(evaluation)}),

@@ -30,6 +30,7 @@ from studio.hub.client import (
 )
 from studio.models import resolve_model
 from studio.prompts import BOOK_TEMPLATE
+from studio.retrieval import run_index
 from studio.settings import Secret, Settings, load_settings
 
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
@@ -62,6 +63,7 @@ class PushSource:
     results: Mapping[str, Any] = field(default_factory=dict)  # final loss, duration, hardware ...
     evaluation: Mapping[str, Any] | None = None  # evaluation.scoring.Summary.to_dict()
     template: str = BOOK_TEMPLATE
+    examples: bool = False  # trained on prompts with the nearest training example (studio.retrieval)
 
 
 def suggest_repo_name(run_name: str) -> str:
@@ -133,6 +135,7 @@ def source_from_run(run, evaluation: Mapping[str, Any] | None = None,
         training_yaml=config.to_yaml(),
         dataset=_hub_dataset(run.dataset_version, settings),
         dataset_version=run.dataset_version or run.dataset_ref,
+        examples=run_index(run.name, settings) is not None,
         train_rows=run.train_rows,
         parameters={k: v for k, v in config.to_dict().items() if k not in HIDDEN_PARAMETERS},
         results={
@@ -218,7 +221,7 @@ def _documents(source: PushSource, repo_id: str, merged: bool) -> dict[str, Cont
                   "training rows": source.train_rows, **source.parameters}
     card = model_card(repo_id=repo_id, title=repo_id.split("/")[-1], base_model=source.base_model,
                       merged=merged, template=source.template, dataset=source.dataset, parameters=parameters,
-                      results=source.results, evaluation=source.evaluation)
+                      results=source.results, evaluation=source.evaluation, examples=source.examples)
     documents: dict[str, Content] = {"README.md": card.encode()}
     if source.training_yaml:
         documents[CONFIG_YAML] = source.training_yaml.encode()

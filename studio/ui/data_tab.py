@@ -91,7 +91,8 @@ def build() -> None:
     tok.count.click(count_tokens, [loaded, tok.model, tok.block_size], token_outputs, api_name="data_tokens",
                     concurrency_limit=1, concurrency_id="data-tokens")
     tok.block_size.change(truncated, [stats, tok.block_size], tok.truncation, api_name="data_truncation")
-    prep.save.click(save_version, [loaded, *split_inputs, prep.exec_filter, prep.name, prep.schemas],
+    prep.save.click(save_version,
+                    [loaded, *split_inputs, prep.exec_filter, prep.name, prep.schemas, prep.examples],
                     [prep.saved, prep.versions], api_name="data_save", concurrency_limit=1,
                     concurrency_id="data-save")
     prep.refresh.click(saved_versions, None, prep.versions, api_name="data_versions")
@@ -182,6 +183,8 @@ def _prepare_section() -> SimpleNamespace:
                                   info=t("data.exec_filter_info"), elem_id="data-exec-filter")
         schemas = gr.Radio([(t(f"data.schemas_{c}"), c) for c in SCHEMA_CHOICES], value=DEFAULTS.schemas,
                            label=t("data.schemas"), elem_id="data-schemas")
+        examples = gr.Checkbox(DEFAULTS.examples, label=t("data.examples"), info=t("data.examples_info"),
+                               elem_id="data-examples")
     summary = gr.Markdown(elem_id="data-split-summary")
     save = gr.Button(t("data.save"), variant="primary", elem_id="data-save")
     saved = gr.Markdown(elem_id="data-saved")
@@ -190,7 +193,8 @@ def _prepare_section() -> SimpleNamespace:
         refresh = gr.Button(t("data.refresh"), size="sm", scale=0, elem_id="data-refresh")
     versions = gr.Dataframe(saved_versions, interactive=False, elem_id="data-versions")  # read on page load
     return SimpleNamespace(split=split, holdout=holdout, eval_fraction=eval_fraction, fraction=fraction,
-                           seed=seed, name=name, exec_filter=exec_filter, schemas=schemas, summary=summary,
+                           seed=seed, name=name, exec_filter=exec_filter, schemas=schemas, examples=examples,
+                           summary=summary,
                            save=save, saved=saved, refresh=refresh, versions=versions)
 
 
@@ -248,13 +252,13 @@ def _require(loaded, request: gr.Request):
 
 
 def _options(split: str, holdout: str, eval_fraction: float, fraction: float, seed: float,
-             exec_filter: bool = DEFAULTS.exec_filter, name: str = "", schemas: str = DEFAULTS.schemas
-             ) -> PrepareOptions:
+             exec_filter: bool = DEFAULTS.exec_filter, name: str = "", schemas: str = DEFAULTS.schemas,
+             examples: bool = DEFAULTS.examples) -> PrepareOptions:
     return PrepareOptions(
         holdout_db_ids=tuple(d.strip() for d in holdout.split(",") if d.strip()),
         eval_fraction=float(eval_fraction) if split == "random" else None,
         fraction=float(fraction), seed=int(seed or 0), exec_filter=bool(exec_filter), name=name.strip(),
-        schemas=schemas or DEFAULTS.schemas)
+        schemas=schemas or DEFAULTS.schemas, examples=bool(examples))
 
 
 @user_errors
@@ -345,11 +349,11 @@ def _truncation(stats, block_size, request: gr.Request) -> str:
 
 @user_errors
 def save_version(loaded, split: str, holdout: str, eval_fraction: float, fraction: float, seed: float,
-                 exec_filter: bool, name: str, schemas: str, request: gr.Request,
+                 exec_filter: bool, name: str, schemas: str, examples: bool, request: gr.Request,
                  profile: gr.OAuthProfile | None, progress=gr.Progress()):
     require_admin(request, profile, action=SAVE_DATA)  # writes into the shared studio
     data = _require(loaded, request)
-    options = _options(split, holdout, eval_fraction, fraction, seed, exec_filter, name, schemas)
+    options = _options(split, holdout, eval_fraction, fraction, seed, exec_filter, name, schemas, examples)
     version = prepare_dataset(data, options, progress=progress)
     dropped = version.counts.get("exec_filter", {})
     message = say("data_saved", request, id=version.id, train=version.train_rows, eval=version.eval_rows,

@@ -36,12 +36,12 @@ from studio.training.config import (
     TrainingConfig,
 )
 from studio.training.data_input import list_dataset_choices, resolve_training_data
-from studio.training.environment import autotrain_env
+from studio.training.environment import AutoTrainEnv, autotrain_env
 from studio.training.jobs import RUNNING, SUCCEEDED, Job
 from studio.training.monitor import clock, current_job, job_row, job_view, jobs_overview, log_tail
 from studio.training.presets import expand, grid_text
 from studio.training.spaces_backend import hardware_flavor, is_space_backend
-from studio.training.estimate import CPU_TOKENS_PER_SECOND, estimate_jobs
+from studio.training.estimate import estimate_jobs
 from studio.training.truncation import (
     MAX_CUT_SHARE,
     WHOLE_PERCENT,
@@ -53,7 +53,7 @@ from studio.ui.choices import model_names, refresh_on_focus
 from studio.ui.errors import user_errors
 from studio.ui.i18n import error_text, say, t
 
-DEFAULT_PRESET = "cpu-lora.yml"
+DEFAULT_PRESET = "cpu-full.yml"
 BOOK_PRESET = "book-qlora-gpu.yml"
 # The form's parameters, in display order (base_model has its own picker). Where the job trains (backend,
 # hub_username) and then the newer max_train_rows and peft come last, so API calls that pass the form by position
@@ -290,19 +290,20 @@ def show_estimate(request: gr.Request, profile: gr.OAuthProfile | None, dataset:
         return ""  # the YAML preview shows the form's problems
     if isinstance(lengths, str):
         return ""
-    found = estimate_jobs(configs, lengths, gpu=_has_gpu())
+    hardware = _hardware()
+    found = estimate_jobs(configs, lengths, gpu=hardware.has_gpu, bf16=hardware.bf16)
     values = {"jobs": len(configs), "rows": found.rows, "tokens": found.tokens,
-              "rate": round(CPU_TOKENS_PER_SECOND), "model": base_model}
+              "rate": round(found.rate or 0), "model": base_model}
     if found.unknown:
         return say(f"train_estimate_{found.unknown}", request, **values)
     return say("train_estimate", request, clock=clock(found.seconds), **values)
 
 
-def _has_gpu() -> bool:
+def _hardware() -> AutoTrainEnv:
     try:
-        return autotrain_env().has_gpu
-    except StudioError:
-        return False  # no AutoTrain environment: nothing trains, and the environment line says why
+        return autotrain_env()
+    except StudioError:  # no AutoTrain environment: nothing trains, and the environment line says why
+        return AutoTrainEnv(python=Path(), software={}, hardware={})
 
 
 def _token_lengths(dataset: str, base_model: str, request: gr.Request,
