@@ -38,8 +38,11 @@ def test_the_book_split_writes_what_autotrain_and_evaluation_read(sample_home):
     example = Example(first["example_question"], first["example_sql"], "")
     assert train.loc[0, "text"] == make_prompt(
         first["context"], with_example(first["question"], example), first["answer"])
-    by_question = dict(zip(rows["question"], rows["db_id"]))
-    assert all(by_question[q] != d for q, d in zip(rows["example_question"], rows["db_id"]))
+    databases_of: dict[tuple[str, str], set[str]] = {}
+    for q, a, d in zip(rows["question"], rows["answer"], rows["db_id"]):
+        databases_of.setdefault((q, a.strip()), set()).add(d)
+    assert all(databases_of[(q, a)] - {d} for q, a, d in zip(rows["example_question"], rows["example_sql"],
+                                                               rows["db_id"]))
     assert set(evaluation["example_question"]) <= set(rows["question"])
     assert set(evaluation["db_id"]) == {"1"} and "1" not in set(rows["db_id"])
     assert list(evaluation.columns) == ["id", "db_id", "context", "question", "answer", "difficulty",

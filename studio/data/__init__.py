@@ -27,6 +27,7 @@ _MODULES = {
         "clean_frame",
         "resolve_mapping",
         "COLUMNS",
+        "MAPPED",
         "REQUIRED",
     ),
     "files": ("ReadLimits",),

@@ -19,9 +19,10 @@ from studio.names import check_name
 
 REQUIRED = ("context", "question", "answer")
 OPTIONAL = ("db_id", "difficulty", "example_question", "example_sql")
+MAPPED = ("db_id", "context", "question", "answer", "difficulty")  # what people map their columns onto
 # example_*: a prepared version's rows carry their retrieved example (studio.retrieval); kept when such rows
 # are evaluated from a file, so the prompts are the ones the version's runs were trained on.
-COLUMNS = ("db_id", "context", "question", "answer", "difficulty", "example_question", "example_sql")
+COLUMNS = (*MAPPED, "example_question", "example_sql")
 DEFAULT_DB_ID = "default"
 NAMES_SHOWN = 10  # column names a message lists before "… and N more" (a file may have 100k columns)
 COLUMNS_IN_JSON = 100  # column names the report's JSON lists (column_count says how many there are)

@@ -25,8 +25,8 @@ from studio.access import (
 )
 from studio.data import (
     BOOK_DATASET,
-    COLUMNS,
     FRACTIONS,
+    MAPPED,
     SCHEMA_CHOICES,
     PrepareOptions,
     SourceSpec,
@@ -55,7 +55,7 @@ DEFAULT_BLOCK_SIZE = 1024
 DEFAULTS = PrepareOptions()
 # Headers for the tables before anything is loaded (Gradio shows columns 1, 2, 3 otherwise).
 NO_COUNTS = pd.DataFrame(columns=["db_id", "total"])
-NO_ROWS = pd.DataFrame(columns=list(COLUMNS))
+NO_ROWS = pd.DataFrame(columns=list(MAPPED))
 NO_TOKENS = pd.DataFrame(columns=["series"])
 
 
@@ -126,7 +126,7 @@ def _source_section() -> SimpleNamespace:
             with gr.Accordion(t("data.mapping"), open=False):
                 gr.Markdown(t("data.mapping_info"))
                 with gr.Row():
-                    mapping = [gr.Textbox(label=c, min_width=100, elem_id=f"data-map-{c}") for c in COLUMNS]
+                    mapping = [gr.Textbox(label=c, min_width=100, elem_id=f"data-map-{c}") for c in MAPPED]
             load = gr.Button(t("data.load"), variant="primary", elem_id="data-load")
         report = gr.Markdown(elem_id="data-report")
     return SimpleNamespace(kind=kind, upload=upload, hub=hub, hub_id=hub_id, hub_config=hub_config,
@@ -265,7 +265,7 @@ def _options(split: str, holdout: str, eval_fraction: float, fraction: float, se
 def load_data(kind: str, upload: str | None, hub_id: str, hub_config: str, hub_split: str, db_id: str,
               context: str, question: str, answer: str, difficulty: str, request: gr.Request,
               profile: gr.OAuthProfile | None, progress=gr.Progress()):
-    columns = dict(zip(COLUMNS, (db_id, context, question, answer, difficulty)))
+    columns = dict(zip(MAPPED, (db_id, context, question, answer, difficulty)))
     mapping = {ours: theirs.strip() for ours, theirs in columns.items() if theirs and theirs.strip()}
     source = _source(kind, upload, hub_id, hub_config, hub_split, request, profile)  # checked before loading
     progress(0, desc=say("data_loading", request))
