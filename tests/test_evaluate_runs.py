@@ -41,8 +41,10 @@ def test_base_model_on_the_held_out_game_domain(sample_version):
     assert [r["db_id"] for r in rows] == ["1"] * 4  # the game domain is held out
     for row in rows:
         assert row["completion"] and row["reason"] and row["decided_by"] == "execution"
-    # The untrained model repeats the DDL: nothing it writes can match a gold query.
-    assert result.summary.matches == 0
+    # Within the DDL's grammar (the default) every answer is a SELECT; shown the nearest training example
+    # (the version's prompts have one), the untrained model may even get one right.
+    assert all(row["pred_sql"].lstrip().upper().startswith("SELECT") for row in rows)
+    assert result.summary.matches <= result.summary.total
 
 
 def test_rescoring_reuses_stored_generations(sample_version):

@@ -78,5 +78,6 @@ def test_what_was_not_measured_is_not_estimated(config, gpu, why):
 def test_a_sweep_adds_its_jobs_up():
     configs = [CPU.replace(lora_r=r) for r in (8, 16)]
     found = estimate_jobs(configs, lengths(90), gpu=False)
-    assert (found.rows, found.tokens) == (2, 180) and found.seconds == pytest.approx(2 * (STARTUP_S + 1))
+    each = STARTUP_S + 90 / CPU_TOKENS_PER_SECOND[(True, "none")]
+    assert (found.rows, found.tokens) == (2, 180) and found.seconds == pytest.approx(2 * each)
     assert estimate_jobs([*configs, CPU.replace(base_model="owner/x")], lengths(90), gpu=False).seconds is None

@@ -34,9 +34,11 @@ KO = MESSAGES["ko"]  # the browser asks for Korean: the UI's run-time messages c
 SCREENSHOTS = Path(os.environ.get("STUDIO_E2E_SCREENSHOTS") or Path(__file__).parent / "screenshots")
 PROJECT = "browser-e2e"
 BASE_ROW = f"base:{DEFAULT_MODEL}"
-# Short, but long enough to teach the untrained model to answer with a SELECT (it repeats the DDL before):
-# 8 rows whole (the sample's prompts are ~310 tokens, up to ~720), a high learning rate, 6 steps.
-TRAIN = {"data-fraction": "0.006", "block-size": "768", "lr": "0.003", "epochs": "2", "batch-size": "1"}
+# A short LoRA job (the cpu-lora preset: the default, full fine-tuning, would diverge at this learning rate),
+# long enough to teach the untrained model to answer with a SELECT (it repeats the DDL before): a block longer
+# than every row of the sample (with its example: up to 1,136 tokens), a high learning rate, few steps.
+LORA_PRESET = "cpu-lora.yml"
+TRAIN = {"data-fraction": "0.006", "block-size": "1280", "lr": "0.003", "epochs": "2", "batch-size": "1"}
 EVAL_ROWS, EVAL_TOKENS = 3, 64
 TRAIN_TIMEOUT_S = 900  # about a minute on an idle 2-core machine; generous for a loaded one
 STEP_TIMEOUT_MS = 120_000
@@ -277,12 +279,14 @@ def test_the_whole_workflow_through_the_browser(page, app):  # page first: no Ch
 
     # Train: the version picked from the refreshed choices, a short real LoRA job, followed to its end.
     open_tab(page, "train")
+    pick(page, "train-preset", LORA_PRESET)
+    wait_for_text(page, "train-yaml", r"peft: true")  # the LoRA preset filled the form (the default: false)
     pick(page, "train-dataset", version)
     for field, value in TRAIN.items():
         set_number(page, f"train-{field}", value)
     set_text(page, "train-project-name", PROJECT)
     yaml = wait_for_text(page, "train-yaml", rf"project_name: {PROJECT}")
-    assert "block_size: 768" in yaml and "lr: 0.003" in yaml, yaml
+    assert "block_size: 1280" in yaml and "lr: 0.003" in yaml and "peft: true" in yaml, yaml
     page.click("#train-start")
     queued = wait_for_text(page, "train-status", pattern_of("train_queued", count="1"))
     job = queued.splitlines()[0].rsplit(":", 1)[1].strip()  # the first line names the jobs queued
