@@ -8,8 +8,8 @@ same training time (README, "Model quality"). The example always comes from anot
 at inference, so the model learns to carry a shape across schemas, not to copy names.
 
 Alike means: the TF-IDF cosine of character 2- and 3-grams, after quoted values and numbers are replaced by
-placeholders (what a question asks for is its phrasing, not its values). Pure Python, deterministic: ties go
-to the earlier row.
+placeholders (what a question asks for is its phrasing, not its values). Scores are summed with numpy over
+each gram's postings; deterministic: ties go to the earlier row.
 """
 
 from __future__ import annotations
