@@ -131,9 +131,11 @@ class ExecutionMatcher:
             gold = self._prepare(_first_statement(gold_sql), self.config.dialect)
             by_database.setdefault(str(databases[0]), []).append((i, gold, pred))
         for database, pairs in by_database.items():
-            results = self.file_sandbox(database).run_many([sql for _, gold, pred in pairs for sql in (gold, pred)])
-            for n, (i, gold, _pred) in enumerate(pairs):
-                status, reason = _compare(results[2 * n], results[2 * n + 1], has_top_level_order_by(gold),
+            # Streamed: this process compares results while the worker runs the next statements.
+            results = self.file_sandbox(database).stream([sql for _, gold, pred in pairs for sql in (gold, pred)])
+            for i, gold, _pred in pairs:
+                gold_result, pred_result = next(results), next(results)
+                status, reason = _compare(gold_result, pred_result, has_top_level_order_by(gold),
                                           self.config.max_permutations)
                 verdicts[i] = ExecutionVerdict(status, reason, 1)
         return verdicts

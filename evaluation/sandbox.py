@@ -25,7 +25,9 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from itertools import islice
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,26 +142,40 @@ class Sandbox:
         return self.run_many([sql], keep_rows=keep_rows)[0]
 
     def run_many(self, statements: Sequence[str], *, keep_rows: bool = True) -> list[QueryResult]:
-        """`run` for each statement, in order, each within the limits on its own.
+        """`run` for each statement, in order, each within the limits on its own (see `stream`)."""
+        return list(self.stream(statements, keep_rows=keep_rows))
+
+    def stream(self, statements: Sequence[str], *, keep_rows: bool = True) -> Iterator[QueryResult]:
+        """`run_many`'s results one by one, as they are ready.
 
         Statements go to the worker a few at a time, ahead of their replies, so it goes on to the next
         without waiting for this process: on a busy machine, waking either process costs more than a
-        short statement does."""
+        short statement does. The next few are sent before these results are yielded, so the worker runs
+        them while the caller looks at these (two cores, not one after the other). A stream left unfinished
+        stops its worker: replies still under way would otherwise answer the next statements."""
         results = [_refused(sql) for sql in statements]
-        queue = [i for i, result in enumerate(results) if result is None]
-        while queue:
-            if self._process is None:
-                self._start()  # the last statement overran and its worker was killed
-            batch = _batch([_framed(("run", statements[i], keep_rows)) for i in queue[:_PIPELINE_MAX]])
-            replies = self._exchange(batch, self.limits.timeout_s + _KILL_GRACE_S)
-            for i, reply in zip(queue, replies):
-                results[i] = _result(reply)
-            if len(replies) < len(batch):  # overran, or its worker died: that worker is stopped
-                results[queue[len(replies)]] = QueryResult(
-                    error=f"timeout after {self.limits.timeout_s:g} s", timed_out=True
-                )
-            queue = queue[min(len(replies) + 1, len(batch)) :]
-        return results
+        queue = deque(i for i, result in enumerate(results) if result is None)
+        flight = self._send(queue, statements, keep_rows)
+        done = 0
+        try:
+            while flight:
+                replies = self._collect(len(flight), self.limits.timeout_s + _KILL_GRACE_S)
+                for i, reply in zip(flight, replies):
+                    results[i] = _result(reply)
+                if len(replies) < len(flight):  # overran, or its worker died: that worker is stopped
+                    results[flight[len(replies)]] = QueryResult(
+                        error=f"timeout after {self.limits.timeout_s:g} s", timed_out=True
+                    )
+                    queue.extendleft(reversed(flight[len(replies) + 1 :]))
+                flight = self._send(queue, statements, keep_rows)
+                ready = flight[0] if flight else len(results)
+                while done < ready:
+                    yield results[done]
+                    done += 1
+        finally:
+            if flight:
+                self._stop_worker()
+        yield from results[done:]
 
     def close(self) -> None:
         """Done with the database: its worker waits, idle, for the next sandbox (starting one costs ~20 ms)."""
@@ -191,23 +207,47 @@ class Sandbox:
         return list(reply[1])
 
     def _exchange(self, requests: list[bytes], wait_s: float) -> list[tuple]:
-        """Send framed requests and read their replies, each due `wait_s` after the one before (the worker
+        """Send framed requests and read their replies (see `_collect`)."""
+        self._write(requests)
+        return self._collect(len(requests), wait_s)
+
+    def _send(self, queue: deque[int], statements: Sequence[str], keep_rows: bool) -> list[int]:
+        """Send the next statements of `queue` (taken from it), as many as fit in the pipe; their indexes."""
+        if not queue:
+            return []
+        if self._process is None:
+            self._start()  # the last statement overran and its worker was killed
+        frames = _batch([_framed(("run", statements[i], keep_rows)) for i in islice(queue, _PIPELINE_MAX)])
+        flight = [queue.popleft() for _ in frames]
+        self._write(frames)
+        return flight
+
+    def _write(self, requests: list[bytes]) -> None:
+        try:
+            self._process.stdin.write(b"".join(requests))
+        except OSError:
+            pass  # the worker is gone: reading its replies finds that out and stops it
+
+    def _collect(self, count: int, wait_s: float) -> list[tuple]:
+        """The replies to the `count` requests sent, each due `wait_s` after the one before (the worker
         starts on a request once it has answered the last). Stops at the first reply that is late or lost:
         that worker is then stopped, never reused."""
-        process, replies, buffered = self._process, [], b""
+        replies, buffered = [], b""
         try:
-            process.stdin.write(b"".join(requests))
-            while len(replies) < len(requests):
-                payload, buffered = _receive(process.stdout, time.monotonic() + wait_s, buffered)
+            while len(replies) < count:
+                payload, buffered = _receive(self._process.stdout, time.monotonic() + wait_s, buffered)
                 replies.append(marshal.loads(payload))
         except (OSError, EOFError, TimeoutError, ValueError):
             pass
         finally:
-            if len(replies) < len(requests):  # also on KeyboardInterrupt: unread replies would answer others
-                self._finalizer.detach()
-                _stop(process)
-                self._process = self._finalizer = None
+            if len(replies) < count:  # also on KeyboardInterrupt: unread replies would answer others
+                self._stop_worker()
         return replies
+
+    def _stop_worker(self) -> None:
+        self._finalizer.detach()
+        _stop(self._process)
+        self._process = self._finalizer = None
 
 
 def _limits_tuple(limits: Limits) -> tuple:

@@ -25,6 +25,7 @@ _ALLOWED_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite
 _DENIED_FUNCTIONS = frozenset({"load_extension"})
 _PROGRESS_EVERY = 1000  # SQLite VM instructions between deadline checks
 _FETCH_CHUNK = 1000
+_UNDECODABLE = "Could not decode to UTF-8"  # sqlite3's message when `str` meets invalid UTF-8
 _HEADER = struct.Struct("<I")
 # Limits no Text2SQL query comes near; each turns an abuse into a clear error instead of work.
 _FIXED_LIMITS = {
@@ -107,20 +108,31 @@ class Worker:
     def run(self, sql, keep_rows=True):
         self.interrupted = False
         self.deadline = time.monotonic() + self.timeout_s
-        # Rows that are not returned need no text: bytes (C) instead of a Python call per value.
-        self.connection.text_factory = _decode_text if keep_rows else bytes
-        cursor = self.connection.cursor()
         try:
-            cursor.execute(sql)
-            columns = [d[0] for d in cursor.description or ()]
-            return self._fetch(cursor, columns, keep_rows)
+            # Text is decoded in C (`str`); only a database holding invalid UTF-8 pays for a Python call per
+            # value, on a second run within the same deadline. Rows that are not returned need no text.
+            try:
+                return self._execute(sql, str if keep_rows else bytes, keep_rows)
+            except sqlite3.OperationalError as error:
+                if not (keep_rows and str(error).startswith(_UNDECODABLE)):
+                    raise
+                return self._execute(sql, _decode_text, keep_rows)
         except (sqlite3.Error, ValueError, OverflowError, MemoryError) as error:
             if self.interrupted:
                 return ("error", f"timeout after {self.timeout_s:g} s", True)
             return ("error", self._message(error), False)
         finally:
-            cursor.close()
             self.deadline = float("inf")
+
+    def _execute(self, sql, text_factory, keep_rows):
+        self.connection.text_factory = text_factory
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql)
+            columns = [d[0] for d in cursor.description or ()]
+            return self._fetch(cursor, columns, keep_rows)
+        finally:
+            cursor.close()
 
     def _fetch(self, cursor, columns, keep_rows):
         rows = []

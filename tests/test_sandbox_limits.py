@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sqlite3
 import time
 
 import pytest
@@ -68,6 +69,23 @@ def test_statements_sent_ahead_keep_their_own_deadline_and_order(sandbox):
     assert [r.rows[0][0] for r in many] == list(range(300))
 
 
+def test_a_stream_left_unfinished_never_answers_the_next_statements(sandbox):
+    """`stream` sends the next batch before yielding: abandoning it mid-way must not leave replies behind."""
+    results = sandbox.stream([f"SELECT {i}" for i in range(200)])
+    assert [next(results).rows for _ in range(3)] == [[(0,)], [(1,)], [(2,)]]
+    results.close()  # replies to the statements sent ahead are still under way
+    assert sandbox.run("SELECT 'next'").rows == [("next",)]
+    assert [r.rows[0][0] for r in sandbox.stream([f"SELECT {i}" for i in range(200)])] == list(range(200))
+
+
+def test_text_that_is_not_utf8_is_replaced_not_fatal(tmp_path):
+    path = database(tmp_path / "mixed.sqlite", "CREATE TABLE t (a TEXT)",
+                    "INSERT INTO t VALUES (CAST(x'ff41' AS TEXT)), ('좋아')")
+    with Sandbox.open_file(path) as box:
+        assert box.run("SELECT a FROM t").rows == [("\ufffdA",), ("좋아",)]
+        assert box.run("SELECT a FROM t WHERE a = '좋아'").rows == [("좋아",)]
+
+
 def test_without_rows_a_statement_still_runs_to_the_end_and_under_the_row_cap():
     box, _ = Sandbox.from_statements(["CREATE TABLE t (a INT)"], Limits(timeout_s=1.0, max_rows=1000))
     with box:
@@ -92,16 +110,18 @@ def test_mysql_functions_only_where_asked(database_file):
         assert schema.run(sql).ok
 
 
-@pytest.fixture
-def database_file(tmp_path):
-    import sqlite3
-
-    path = tmp_path / "days.sqlite"
+def database(path, *statements):
+    """A database file made by `statements`."""
     with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE days (d TEXT)")
-        db.execute("INSERT INTO days VALUES ('2024-03-09')")
+        for statement in statements:
+            db.execute(statement)
     db.close()
     return path
+
+
+@pytest.fixture
+def database_file(tmp_path):
+    return database(tmp_path / "days.sqlite", "CREATE TABLE days (d TEXT)", "INSERT INTO days VALUES ('2024-03-09')")
 
 
 def test_normal_queries_are_unaffected(sandbox):
