@@ -48,6 +48,9 @@ ENDPOINTS: dict[str, EndpointPolicy] = {
     "saved_versions": EndpointPolicy(OPEN, "lists the saved versions (the table's value on page load)"),
     "data_judge_estimate": EndpointPolicy(OPEN, "counts tokens and prices; sends nothing"),
     "data_judge_filter": EndpointPolicy(ADMIN_ONLY, "spends judge credits and writes a version"),
+    "data_adapt_schema": EndpointPolicy(OPEN, "reads the database and glossary the caller uploaded (bounded: "
+                                              "tables, rows and time); writes nothing"),
+    "data_adapt_synthesize": EndpointPolicy(ADMIN_ONLY, "runs many queries and writes a data set version"),
     # Train tab
     "train_load_preset": EndpointPolicy(GUEST_CAPPED, "a listed preset only (a file path is refused)"),
     "train_preview": EndpointPolicy(OPEN, "renders the form as YAML (bounded, validated values)"),

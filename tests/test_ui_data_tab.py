@@ -263,3 +263,34 @@ def test_a_bad_key_or_an_unreachable_judge_gets_a_clear_message_and_saves_nothin
     with pytest.raises(Exception, match=r"the judge could not answer \(APIConnectionError: Connection error"):
         judged.client.predict(*_judge_inputs(judged, base_url=nobody), api_name="/data_judge_filter")
     assert [v.id for v in list_versions()] == [judged.version.id]
+
+
+def test_adapt_reads_a_schema_into_a_glossary_then_synthesizes_a_version(client, tmp_path):
+    """The adapt section: the uploaded database's schema as an editable glossary (words from its comments,
+    inferred roles), then pairs worded by the edited table, saved as a version."""
+    from tests.test_adapt import shop_database
+
+    database = handle_file(str(shop_database(tmp_path / "shop.sqlite")))
+    table, message = client.predict(database, None, api_name="/data_adapt_schema")
+    glossary = pd.DataFrame(table["data"], columns=table["headers"])
+    assert list(glossary.columns) == ["table", "column", "korean", "role", "unit"]
+    assert "Read 3 tables and 14 columns" in message
+    grade = glossary[(glossary["table"] == "members") & (glossary["column"] == "grade")].iloc[0]
+    assert (grade["korean"], grade["role"]) == ("등급", "category")
+    glossary.loc[glossary["table"] == "members", "korean"] = glossary["korean"].where(
+        glossary["column"] != "", "손님")  # the edited table's word for members wins over the comment
+    report, pairs, _versions = client.predict(database, {"headers": list(glossary.columns),
+                                                         "data": glossary.values.tolist()},
+                                              60, 0, "myshop", 0.0, api_name="/data_adapt_synthesize")
+    version_id = re.search(r"New version \*\*(ds-\w+)\*\*", report).group(1)
+    questions = [row[0] for row in pairs["data"]]
+    assert "Made 60 pairs for **myshop**" in report and any("손님" in q for q in questions)
+    assert "audit_log: no Korean word for the table" in report
+    assert get_version(version_id).source["kind"] == "synthesized"
+
+
+def test_adapt_without_a_database_says_what_to_do_in_korean(studio_home):
+    install_sample(studio_home)
+    with _running_client("ko-KR") as korean:
+        with pytest.raises(Exception, match="먼저 SQLite 데이터베이스 파일을 올리세요"):
+            korean.predict(None, None, api_name="/data_adapt_schema")

@@ -1,4 +1,5 @@
-"""`python -m studio data check|prepare|sample|list`: the data layer from the command line.
+"""`python -m studio data check|prepare|sample|list|synthesize|glossary|filter`: the data layer from the command
+line.
 
 `check` keeps the contract other programs rely on (ARCHITECTURE.md): exit 0 with a JSON object holding
 `rows` and `dropped` as the last stdout line, or exit 2 with one line `error: <reason>` on stderr.
@@ -74,6 +75,23 @@ def register(subparsers) -> None:
 
     listing = actions.add_parser("list", help="list prepared data set versions")
     listing.set_defaults(func=_list)
+
+    synth = actions.add_parser("synthesize", help="checked question/SQL pairs for your own SQLite database")
+    synth.add_argument("--db", type=Path, required=True, help="a SQLite database file")
+    synth.add_argument("--glossary", type=Path,
+                       help="table,column,korean[,role,unit] CSV, or DDL with Korean comments (.sql)")
+    synth.add_argument("--rows", type=int, default=1000, help="pairs wanted (default 1000)")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--name", default="", help="the database's name (its db_id) and the version's label")
+    synth.add_argument("--sample-share", type=float, default=0.0,
+                       help="share of training rows drawn from the bundled sample, 0 to 0.9 (default 0)")
+    synth.add_argument("--exec-timeout", type=float, default=2.0, help="seconds per gold SQL")
+    synth.set_defaults(func=_synthesize)
+
+    words = actions.add_parser("glossary", help="print a database's glossary as CSV, to edit for synthesize")
+    words.add_argument("--db", type=Path, required=True, help="a SQLite database file")
+    words.add_argument("--glossary", type=Path, help="words to start from (CSV or commented DDL)")
+    words.set_defaults(func=_glossary)
 
     judged = actions.add_parser("filter", help="the book's GPT filter: drop training rows a judge says are wrong")
     judged.add_argument("version", help="a prepared data set version (ds-...)")
@@ -233,6 +251,38 @@ def _list(args) -> int:
     print(table.to_string(index=False) if len(table) else "no prepared data sets yet")
     print(json.dumps(table.to_dict(orient="records"), ensure_ascii=False))
     return 0
+
+
+def _synthesize(args) -> int:
+    from studio.data.adapt.synthesize import SynthesisOptions, save_synthesis, synthesize
+
+    options = SynthesisOptions(pairs=args.rows, seed=args.seed, name=args.name, sample_share=args.sample_share,
+                               exec_timeout_s=args.exec_timeout)
+    synthesis = synthesize(args.db, _glossary_file(args.glossary), options, progress=_progress())
+    version = save_synthesis(synthesis, options, progress=_progress())
+    counts = version.counts
+    print(version.id)
+    print(synthesis.summary())
+    for line in synthesis.schema.left_out:
+        print(f"left out: {line}")
+    print(json.dumps({"version": version.id, "db_id": synthesis.db_id, "pairs": len(synthesis.frame),
+                      "dropped": dict(synthesis.dropped), "left_out": list(synthesis.schema.left_out),
+                      "glossary": synthesis.schema.glossary.digest, "train": counts["train"],
+                      "eval": counts["eval"], "path": str(version.path)}, ensure_ascii=False))
+    return 0
+
+
+def _glossary(args) -> int:
+    from studio.data.adapt.synthesize import draft_glossary
+
+    print(draft_glossary(args.db, _glossary_file(args.glossary)).to_csv(), end="")
+    return 0
+
+
+def _glossary_file(path: Path | None):
+    from studio.data.adapt.glossary import Glossary, read_glossary
+
+    return read_glossary(path) if path else Glossary()
 
 
 def _filter(args) -> int:

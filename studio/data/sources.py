@@ -26,7 +26,7 @@ Progress = Callable[[float, str], None]
 
 @dataclass(frozen=True)
 class SourceSpec:
-    kind: str  # "sample" | "file" | "hub"
+    kind: str  # "sample" | "file" | "hub" | "synthesized" (data synthesize, never parsed from text)
     ref: str = ""  # the file path or the Hub id
     config: str | None = None
     split: str | None = None
@@ -51,6 +51,8 @@ class SourceSpec:
             return "hub:" + ":".join(p for p in (self.ref, self.config, self.split) if p)
         if self.kind == "file":
             return Path(self.ref).name
+        if self.kind == "synthesized":  # ref: the database's name; config: the glossary's hash
+            return f"synthesized for {self.ref} (glossary {self.config})"
         return self.ref or self.kind
 
     @classmethod

@@ -45,6 +45,7 @@ from studio.errors import StudioError
 from studio.evaluate import EvalOptions, open_judge
 from studio.models import list_model_choices, resolve_model
 from studio.settings import DEFAULT_MODEL, load_settings
+from studio.ui import adapt_section
 from studio.ui.choices import refresh_on_focus
 from studio.ui.errors import user_errors
 from studio.ui.i18n import error_text, say, t
@@ -71,6 +72,8 @@ def build() -> None:
     prep = _prepare_section()
     gr.Markdown("### " + t("data.judge"))
     judge = _judge_section()
+    gr.Markdown("### " + t("adapt.title"))
+    adapt_section.build(prep.versions)
 
     src.kind.change(lambda kind: _shown(kind, "file", "hub"), src.kind, [src.upload, src.hub],
                     api_name=False, queue=False)

@@ -111,6 +111,19 @@ KO = {
     "data.judge_version": "거를 데이터 세트 버전",
     "data.judge_estimate": "비용 미리 보기",
     "data.judge_run": "판정해서 거르기",
+    "adapt.title": "내 데이터베이스에 맞추기: 질문·SQL 쌍 합성",
+    "adapt.info": "가진 SQLite 데이터베이스를 올리면, 테이블과 컬럼의 한국어 이름(용어집)으로 내장 샘플의 템플릿을 채워 그 데이터베이스의 실제 값으로 질문과 SQL을 만듭니다. 모든 정답 SQL은 읽기 전용 샌드박스에서 실행해 보고, 빈 결과·오류·중복은 버립니다. 한국어 이름이 없는 컬럼은 질문에 쓰지 않습니다. DDL 주석(COMMENT '보유 골드' 또는 -- 보유 골드)의 한국어는 자동으로 읽습니다. 공유 배포에서 저장은 관리자만 할 수 있습니다.",
+    "adapt.db": "SQLite 데이터베이스 파일",
+    "adapt.glossary_file": "용어집 (선택: table,column,korean[,role,unit] CSV 또는 주석 달린 DDL)",
+    "adapt.read": "스키마 읽기",
+    "adapt.glossary": "용어집: 한국어 이름을 채우고 역할(key, ref, name, category, number, date, text)과 단위를 고치세요. column이 빈 행은 테이블 자체(단위는 세는 말: 명, 건, 개)입니다.",
+    "adapt.pairs": "만들 쌍 수",
+    "adapt.name": "데이터베이스 이름 (db_id)",
+    "adapt.name_info": "비우면 파일 이름",
+    "adapt.sample_share": "내장 샘플 섞는 비율",
+    "adapt.sample_share_info": "학습 행 중 내장 샘플(게임 도메인 제외)에서 가져올 몫: 다른 스키마에 대한 능력을 지킵니다",
+    "adapt.run": "합성해서 버전 저장",
+    "adapt.preview": "만든 쌍 (처음 20개)",
     "tab.train": "학습",
     "train.intro": "AutoTrain으로 LoRA 학습 작업을 만듭니다. 작업은 대기열에서 하나씩 실행되고, 끝나면 run으로 기록됩니다. 페이지를 새로 고쳐도 진행 상황이 이어집니다.",
     "train.preset": "프리셋 / 스윕",
@@ -306,6 +319,19 @@ EN = {
     "data.judge_version": "Data set version to filter",
     "data.judge_estimate": "Estimate the cost",
     "data.judge_run": "Judge and filter",
+    "adapt.title": "Adapt to your database: synthesize question/SQL pairs",
+    "adapt.info": "Upload a SQLite database of your own: the bundled sample's templates are filled with its Korean table and column words (the glossary) and the values really in it. Every gold SQL runs in the read-only sandbox; empty results, errors and duplicates are dropped. A column without a Korean word is left out of the questions. Korean in DDL comments (COMMENT '보유 골드' or -- 보유 골드) is read automatically. On a shared deployment only admins may save.",
+    "adapt.db": "SQLite database file",
+    "adapt.glossary_file": "Glossary (optional: a table,column,korean[,role,unit] CSV or commented DDL)",
+    "adapt.read": "Read the schema",
+    "adapt.glossary": "Glossary: fill in the Korean words and fix roles (key, ref, name, category, number, date, text) and units. A row with an empty column is the table itself (its unit is the counter: 명, 건, 개).",
+    "adapt.pairs": "Pairs to make",
+    "adapt.name": "Database name (db_id)",
+    "adapt.name_info": "empty: the file's name",
+    "adapt.sample_share": "Share of the bundled sample",
+    "adapt.sample_share_info": "training rows drawn from the bundled sample (never the game domain), so the model keeps what it knows of other schemas",
+    "adapt.run": "Synthesize and save a version",
+    "adapt.preview": "Pairs made (the first 20)",
     "tab.train": "Train",
     "train.intro": "Create LoRA training jobs with AutoTrain. Jobs run one at a time from the queue and become runs when they finish. Progress survives a page reload.",
     "train.preset": "Preset / sweep",
@@ -441,6 +467,9 @@ MESSAGES = {
         "data_judge_no_model": "판정 모델 이름을 입력하세요.",
         "data_judge_no_version": "거를 데이터 세트 버전을 고르세요. 없으면 위에서 먼저 버전을 저장하세요.",
         "data_judge_estimate": "**{version}**의 학습 행 {rows}개: 판정 요청 {requests}건 (캐시 {cached}건), 약 {tokens} 토큰, 예상 비용 약 ${cost}. 이제 ‘판정해서 거르기’를 누를 수 있습니다.",
+        "adapt_no_db": "먼저 SQLite 데이터베이스 파일을 올리세요.",
+        "adapt_read": "테이블 {tables}개, 컬럼 {columns}개를 읽었습니다. 한국어 이름이 없는 항목 {missing}개는 채우지 않으면 질문에서 빠집니다.",
+        "adapt_saved": "✅ **{db_id}**에 대한 쌍 {pairs}개를 만들었습니다. 새 버전 **{id}**: 학습 {train}행, 평가 {eval}행. 학습 탭의 ‘학습 데이터’에서 고르세요.  \n버린 것: {dropped}  \n빠진 것: {left_out}",
         "data_judged": "✅ 판정한 {asked}행 중 **{dropped}행**을 뺐습니다 (판정 모델이 답하지 못해 남긴 행 {errors}개). 비용 ${cost}.  \n새 버전 **{id}**: 학습 {train}행, 평가 {eval}행. 학습 탭의 ‘학습 데이터’에서 고르세요.",
         "train_env": "학습 환경: {hardware} · AutoTrain {autotrain} · transformers {transformers}",
         "train_env_missing": "AutoTrain 환경을 쓸 수 없습니다: {error}",
@@ -534,6 +563,9 @@ MESSAGES = {
         "data_judge_no_model": "Enter the judge model's name.",
         "data_judge_no_version": "Choose a data set version to filter; save one above first if there is none.",
         "data_judge_estimate": "**{version}** has {rows} training rows: {requests} judge requests ({cached} cached), about {tokens} tokens, about ${cost}. ‘Judge and filter’ is now open.",
+        "adapt_no_db": "Upload a SQLite database file first.",
+        "adapt_read": "Read {tables} tables and {columns} columns. The {missing} without a Korean word are left out of the questions unless you fill them in.",
+        "adapt_saved": "✅ Made {pairs} pairs for **{db_id}**. New version **{id}**: {train} training rows, {eval} evaluation rows. Pick it as the training data in the Train tab.  \nDropped: {dropped}  \nLeft out: {left_out}",
         "data_judged": "✅ Dropped **{dropped} of {asked} rows** the judge read ({errors} kept because the judge could not answer). Cost ${cost}.  \nNew version **{id}**: {train} training rows, {eval} evaluation rows. Pick it as the training data in the Train tab.",
         "train_env": "Training on: {hardware} · AutoTrain {autotrain} · transformers {transformers}",
         "train_env_missing": "The AutoTrain environment cannot be used: {error}",
@@ -594,6 +626,20 @@ MESSAGES = {
 # The Korean of each keyed StudioError, by key; its English template stays where it is raised. The same
 # placeholders; a StudioError param is translated with the message. CLI-only modules keep English only.
 ERRORS_KO = {
+    # studio/data/adapt/
+    "adapt_file_unreadable": "{file} 파일을 읽을 수 없습니다: {error}",
+    "adapt_not_sqlite": "{file} 파일은 SQLite 데이터베이스가 아닙니다 (SQLite 헤더로 시작하지 않습니다).",
+    "adapt_unreadable_db": "{file} 파일을 SQLite 데이터베이스로 읽을 수 없습니다: {error}",
+    "adapt_no_tables": "{file}에는 질문을 만들 테이블이 없습니다{why}",
+    "adapt_rows_unreadable": "{table} 테이블의 행을 읽을 수 없습니다: {error}",
+    "adapt_bad_glossary": "{where}에 잘못된 행이 있습니다: {problems}",
+    "adapt_glossary_header": "{file}의 첫 줄은 table,column,korean[,role,unit] 헤더여야 합니다. 지금은 {header}입니다.",
+    "adapt_glossary_too_big": "{file}이(가) {limit:,}바이트를 넘습니다. 용어집은 짧은 단어 목록입니다.",
+    "adapt_glossary_encoding": "{file}은(는) UTF-8도 CP949(EUC-KR)도 아닌 텍스트입니다.",
+    "adapt_bad_option": "합성 설정이 잘못되었습니다: {problem}",
+    "adapt_unknown_names": "용어집에 {file}에 없는 이름이 있습니다: {names}",
+    "adapt_no_words": "{file}의 어떤 테이블에도 한국어 이름이 없습니다. 용어집을 주세요 ({left_out})",
+    "adapt_no_pairs": "{file}에 대해 쓸 만한 답을 내는 질문이 없습니다 ({dropped})",
     # studio/data/files.py
     "file_unsupported_type": "지원하지 않는 파일 형식입니다: '{suffix}'. CSV, TSV, JSON, JSONL, Parquet 중 하나를 쓰세요.",
     "file_not_found": "파일이 없습니다: {path}",
@@ -825,6 +871,35 @@ def language_of(request: gr.Request | None) -> str:
 def say(key: str, request: gr.Request | None = None, **values) -> str:
     """A run-time message in the request's language."""
     return MESSAGES[language_of(request)][key].format(**values)
+
+
+# Phrases of studio.data.adapt's reports (drop reasons, what was left out and why), for Korean browsers.
+ADAPT_PHRASES_KO = {
+    "degenerate result (a lone NULL or 0)": "의미 없는 결과 (NULL이나 0 하나)",
+    "duplicate question": "중복 질문",
+    "empty result": "빈 결과",
+    "tie at the LIMIT": "LIMIT 경계의 동점",
+    "SQL error": "SQL 오류",
+    "timeout": "시간 초과",
+    "no Korean word for the table": "테이블의 한국어 이름 없음",
+    "no single-column integer primary key": "정수 한 컬럼짜리 기본 키 없음",
+    "no rows": "행 없음",
+    "no Korean word": "한국어 이름 없음",
+    "its foreign key points to a table left out": "외래 키가 빠진 테이블을 가리킴",
+    "a column name is not a plain identifier": "컬럼 이름이 평범한 식별자가 아님",
+    "not a plain identifier": "평범한 식별자가 아님",
+    "its values cannot be a": "값이 이 역할에 맞지 않음:",
+    "taken as a": "대신 쓴 역할:",
+}
+
+
+def adapt_phrases(text: str, request: gr.Request | None = None) -> str:
+    """An adapt report line in the request's language (its table and column names stay as they are)."""
+    if language_of(request) != "ko":
+        return text
+    for english in sorted(ADAPT_PHRASES_KO, key=len, reverse=True):
+        text = text.replace(english, ADAPT_PHRASES_KO[english])
+    return text
 
 
 def error_text(exc: BaseException, request: gr.Request | None = None) -> str:

@@ -12,8 +12,10 @@ import json
 import math
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import pairwise
 from random import Random
 from typing import Any
@@ -121,21 +123,31 @@ def build_database(domain: Domain, rows: dict[str, list[dict[str, Any]]]) -> sql
     return db
 
 
-class QuestionMaker:
-    """Fills templates for one domain, keeping only questions whose gold SQL passes `check`."""
+# Why a filled template's gold SQL is not used ("" when it is): (SQL, template id) → reason.
+Check = Callable[[str, str], str]
 
-    def __init__(self, generated: GeneratedDomain):
+
+class QuestionMaker:
+    """Fills templates for one domain, keeping only questions whose gold SQL passes `check` (by default
+    `check_answer` on the domain's database, which raises on SQL that fails: a bug in the generator).
+    `ddl` (table → DDL) is what the rows' context shows; by default, the schema model's. `dropped` counts
+    the fillings not kept, by reason."""
+
+    def __init__(self, generated: GeneratedDomain, check: Check | None = None, ddl: dict[str, str] | None = None):
         self.g = generated
         self.data = DomainData(generated.domain, generated.rows)
-        self.ddl = {t.name: t.ddl() for t in generated.domain.tables}
-        self.results: dict[str, bool] = {}  # SQL → usable answer
+        self.ddl = ddl or {t.name: t.ddl() for t in generated.domain.tables}
+        self.check = check or partial(_bundled_check, generated.connection)
+        self.results: dict[str, str] = {}  # SQL → why it is not usable ("" when it is)
         self.questions: dict[str, str] = {}  # question → SQL: one answer per question
+        self.dropped: Counter = Counter()
 
-    def make(self, template: Template, wanted: int) -> list[dict[str, str]]:
+    def make(self, template: Template, wanted: int, salt: str = "") -> list[dict[str, str]]:
+        """Up to `wanted` new questions from one template; `salt` varies its random choices between calls."""
         places = candidates(template, self.data)
         if not places:
             return []
-        rng = Random(f"{SEED}:{self.g.domain.db_id}:{template.id}")
+        rng = Random(f"{SEED}:{self.g.domain.db_id}:{template.id}" + (f":{salt}" if salt else ""))
         binder = Binder(template, self.data, rng)
         made: list[dict[str, str]] = []
         for attempt in range(wanted * ATTEMPTS_PER_ROW):
@@ -147,7 +159,10 @@ class QuestionMaker:
             sql = template.sql.format_map(binding.sql)
             phrasing = template.questions[attempt % len(template.questions)]
             question = attach_particles(phrasing.format_map(binding.text))
-            if question in self.questions or not self._usable(template, sql):
+            if question in self.questions:
+                self.dropped["duplicate question"] += 1
+                continue
+            if not self._usable(template, sql):
                 continue
             self.questions[question] = sql
             made.append(
@@ -164,8 +179,10 @@ class QuestionMaker:
 
     def _usable(self, template: Template, sql: str) -> bool:
         if sql not in self.results:
-            self.results[sql] = check_answer(self.g.connection, sql, template.id)
-        return self.results[sql]
+            self.results[sql] = self.check(sql, template.id)
+        if self.results[sql]:
+            self.dropped[self.results[sql]] += 1
+        return not self.results[sql]
 
     def _context(self, sql: str) -> str:
         used = set(re.findall(r"\b(?:FROM|JOIN)\s+(\w+)", sql))
@@ -174,16 +191,28 @@ class QuestionMaker:
 
 def check_answer(db: sqlite3.Connection, sql: str, template_id: str) -> bool:
     """True if the gold SQL has a meaningful, unambiguous answer; raises if it does not even run."""
+    return not _bundled_check(db, sql, template_id)
+
+
+def _bundled_check(db: sqlite3.Connection, sql: str, template_id: str) -> str:
     try:
         rows = db.execute(sql).fetchall()
     except sqlite3.Error as exc:
         raise SampleError(f"template {template_id} made SQL that fails ({exc}): {sql}") from exc
-    if not rows or (len(rows) == 1 and all(v in (None, 0) for v in rows[0])):
-        return False
-    return not _tied_at_limit(db, sql)
+    return answer_problem(rows, lambda probe: db.execute(probe).fetchall(), sql)
 
 
-def _tied_at_limit(db: sqlite3.Connection, sql: str) -> bool:
+def answer_problem(rows: list, run: Callable[[str], list], sql: str) -> str:
+    """Why a gold SQL's result makes a poor question ("" when it does not): no rows, a lone NULL or zero,
+    or a tie at its LIMIT. `run` executes the probe for ties."""
+    if not rows:
+        return "empty result"
+    if len(rows) == 1 and all(v in (None, 0) for v in rows[0]):
+        return "degenerate result (a lone NULL or 0)"
+    return "tie at the LIMIT" if _tied_at_limit(run, sql) else ""
+
+
+def _tied_at_limit(run: Callable[[str], list], sql: str) -> bool:
     """ORDER BY … LIMIT k is ambiguous when the sort keys of the rows around the cut are equal."""
     tree = sqlglot.parse_one(sql, read="sqlite")
     order, limit = tree.args.get("order"), tree.args.get("limit")
@@ -193,7 +222,7 @@ def _tied_at_limit(db: sqlite3.Connection, sql: str) -> bool:
     probe = tree.copy()
     probe.set("expressions", [o.this.copy() for o in order.expressions])
     probe.set("limit", exp.Limit(expression=exp.Literal.number(k + 1)))
-    keys = db.execute(probe.sql(dialect="sqlite")).fetchall()
+    keys = run(probe.sql(dialect="sqlite"))
     return any(a == b for a, b in pairwise(keys))
 
 
