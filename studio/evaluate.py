@@ -189,6 +189,9 @@ class EvaluationResult:
     generate_seconds: float
     new_generations: int  # answers the model generated now; the rest came from earlier evaluations
     rows: list[dict] = field(default_factory=list)
+    # The database these rows ask about that the run was trained on synthesized pairs for (`data synthesize`):
+    # an in-domain score, kept apart from held-out ones on the leaderboard. None: not adapted to it.
+    adapted_to: str | None = None
 
 
 def open_judge(options: EvalOptions, settings: Settings, api_key: str | None = None,
@@ -224,9 +227,23 @@ def evaluate(candidate: Candidate, eval_set: EvalSet, options: EvalOptions = Eva
     report = finish_scoring(plan, judge, progress=progress)
     scored = [dict(s.to_row(), completion=text, reason=_with_notes(s.reason, problem, note))
               for s, (text, problem, note) in zip(report.rows, answers)]
-    evaluation_id = _store(candidate, eval_set, options, report.summary, scored, generate_seconds, settings)
+    adapted = adapted_to(candidate.run_name, set(rows["db_id"].astype(str)), settings)
+    evaluation_id = _store(candidate, eval_set, options, report.summary, scored, generate_seconds, settings,
+                           adapted)
     return EvaluationResult(evaluation_id, candidate, eval_set.label, report.summary, generate_seconds,
-                            new_generations, scored)
+                            new_generations, scored, adapted)
+
+
+def adapted_to(run_name: str | None, db_ids: set[str], settings: Settings) -> str | None:
+    """The database among `db_ids` whose synthesized pairs the run was trained on, if any."""
+    from studio.data.versions import find_version
+    from studio.training.runs import find_run
+
+    run = find_run(run_name, settings) if run_name else None
+    version = find_version(run.dataset_version, settings) if run and run.dataset_version else None
+    if version is None or version.source.get("kind") != "synthesized":
+        return None
+    return version.source.get("ref") if version.source.get("ref") in db_ids else None
 
 
 def _chosen(candidates: list[list[tuple[str, str]]], rows: pd.DataFrame, db_dir: Path | None,
@@ -340,7 +357,7 @@ def _remember(db, candidate: Candidate, answers: Sequence[tuple[str, str, tuple[
 
 
 def _store(candidate: Candidate, eval_set: EvalSet, options: EvalOptions, summary: Summary, rows: list[dict],
-           generate_seconds: float, settings: Settings) -> int:
+           generate_seconds: float, settings: Settings, adapted: str | None = None) -> int:
     with _registry(settings) as db, db:
         db.execute("BEGIN")  # the registry runs in autocommit: the evaluation and its rows land together
         cursor = db.execute(
@@ -350,7 +367,8 @@ def _store(candidate: Candidate, eval_set: EvalSet, options: EvalOptions, summar
                VALUES (datetime('now'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (candidate.label, candidate.run_name, candidate.base_model,
              str(candidate.adapter) if candidate.adapter else None, eval_set.label, eval_set.dataset_version,
-             options.mode, options.judge_model, json.dumps(asdict(options)), json.dumps(summary.to_dict()),
+             options.mode, options.judge_model, json.dumps(asdict(options)),
+             json.dumps({**summary.to_dict(), "adapted_to": adapted}),
              summary.total, summary.accuracy, summary.ex_score, summary.judge_score,
              summary.agreement.rate if summary.agreement else None, summary.cost_usd, generate_seconds,
              options.decoding),

@@ -51,6 +51,8 @@ ENDPOINTS: dict[str, EndpointPolicy] = {
     "data_adapt_schema": EndpointPolicy(OPEN, "reads the database and glossary the caller uploaded (bounded: "
                                               "tables, rows and time); writes nothing"),
     "data_adapt_synthesize": EndpointPolicy(ADMIN_ONLY, "runs many queries and writes a data set version"),
+    "data_adapt_propose_estimate": EndpointPolicy(OPEN, "counts the tokens of the caller's upload; sends nothing"),
+    "data_adapt_propose": EndpointPolicy(ADMIN_ONLY, "spends LLM credits"),
     # Train tab
     "train_load_preset": EndpointPolicy(GUEST_CAPPED, "a listed preset only (a file path is refused)"),
     "train_preview": EndpointPolicy(OPEN, "renders the form as YAML (bounded, validated values)"),

@@ -2,6 +2,8 @@
 its latest scores, its training configuration and its data set; filtered, plotted, compared, exported, and
 runs deleted.
 
+A run trained on pairs synthesized for a database (`data synthesize`) and scored on questions about that same
+database shows it in `adapted_to`: an in-domain score, never to be read as a held-out one.
 One row per (candidate, evaluation set, mode), from the latest evaluation of that key, where the mode is how
 the answers were scored and decoded: `hybrid` (free decoding) and `hybrid+schema` (decoding constrained to
 the DDL's SQL grammar, studio/constraints.py) are different rows. A run not evaluated yet has one row with
@@ -33,13 +35,13 @@ from studio.training.runs import get_run
 # Every column, in display order.
 COLUMNS = (
     "run", "base_model", "lora_r", "lora_alpha", "lora_dropout", "quantization", "dataset", "dataset_name",
-    "fraction", "filters", "train_rows", "epochs", "lr", "train_time_s", "final_loss", "eval_set", "mode",
-    "accuracy", "EX", "judge", "agreement", "rows", "cost_usd", "hub", "date", "evaluation_id",
+    "fraction", "filters", "train_rows", "epochs", "lr", "train_time_s", "final_loss", "eval_set", "adapted_to",
+    "mode", "accuracy", "EX", "judge", "agreement", "rows", "cost_usd", "hub", "date", "evaluation_id",
 )
 # The book's tables: the model, the LoRA and data settings, and the scores (in the order of COLUMNS).
 DEFAULT_COLUMNS = (
-    "run", "base_model", "lora_r", "lora_alpha", "fraction", "filters", "final_loss", "eval_set", "mode",
-    "accuracy", "EX", "judge", "agreement", "rows", "date",
+    "run", "base_model", "lora_r", "lora_alpha", "fraction", "filters", "final_loss", "eval_set", "adapted_to",
+    "mode", "accuracy", "EX", "judge", "agreement", "rows", "date",
 )
 METRICS = ("accuracy", "EX", "judge")
 RANGE_COLUMNS = ("lora_r", "lora_alpha", "fraction")  # parameter ranges the filters offer
@@ -83,6 +85,7 @@ SELECT x.run, COALESCE(r.base_model, e.base_model) AS base_model,
        json_extract(d.options, '$.judge') AS judge_filter,
        r.train_rows, json_extract(r.config, '$.epochs') AS epochs, json_extract(r.config, '$.lr') AS lr,
        r.duration_s AS train_time_s, r.final_loss, e.eval_set,
+       json_extract(e.summary, '$.adapted_to') AS adapted_to,  -- in-domain: trained on pairs synthesized for it
        e.mode || CASE WHEN e.decoding = 'free' THEN '' ELSE '+' || e.decoding END AS mode, e.accuracy, e.ex_score AS EX,
        e.judge_score AS judge, e.agreement, e.rows, e.cost_usd, {hub} AS hub,
        substr(replace(COALESCE(e.created_at, r.created_at), 'T', ' '), 1, 16) AS date, x.evaluation_id

@@ -7,6 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from studio.cli import main
@@ -182,3 +183,63 @@ def test_cli_prints_the_version_then_json(studio_home, shop, tmp_path, capsys):
     assert main(["data", "synthesize", "--db", str(tmp_path / "missing.sqlite")]) == 2
     assert "error: missing.sqlite cannot be read" in capsys.readouterr().err
     assert not list((studio_home / "datasets").glob("*.staging*"))
+
+
+def test_a_run_trained_on_synthesized_pairs_is_marked_adapted_to_that_database(studio_home, shop):
+    """Scores of such a run on questions about its own database are in-domain: the evaluation records the
+    database (`adapted_to`) and the leaderboard shows it in its own column, never as a held-out score."""
+    from studio import leaderboard as lb
+    from studio.evaluate import adapted_to
+    from studio.settings import load_settings
+    from tests.test_leaderboard import Registry
+
+    settings = load_settings()
+    version = save_synthesis(synthesize(shop, Glossary(), SynthesisOptions(pairs=40)))
+    board = Registry(settings)
+    board.run("adapted-run", dataset=version.id)
+    board.run("plain-run", dataset="ds-other")
+    assert adapted_to("adapted-run", {"shop", "1"}, settings) == "shop"
+    assert adapted_to("adapted-run", {"1"}, settings) is None  # the held-out game: not adapted to it
+    assert adapted_to("plain-run", {"shop"}, settings) is None and adapted_to(None, {"shop"}, settings) is None
+    evaluation = board.evaluation("adapted-run", [1, 1, 0, 0])
+    with board.db:
+        board.db.execute("UPDATE evaluations SET summary = json_set(summary, '$.adapted_to', 'shop') WHERE id = ?",
+                         (evaluation,))
+    rows = lb.load_board(settings).set_index("run")
+    assert rows.loc["adapted-run", "adapted_to"] == "shop" and pd.isna(rows.loc["plain-run", "adapted_to"])
+    assert "adapted_to" in lb.DEFAULT_COLUMNS
+
+
+def _proposer(prompt: str) -> str:
+    """The stand-in's answer to a proposal: two good words, an unknown column and an English word."""
+    assert "TABLE audit_log" in prompt and "'별빛1'" in prompt  # the schema and real values were sent
+    return json.dumps({"audit_log": {"": "감사 기록", "payload": "내용", "ghost": "유령"},
+                       "orders": {"internal_note": "note"}})
+
+
+def test_an_llm_proposes_the_missing_words_checked_against_the_schema(shop, monkeypatch):
+    from evaluation.testing.openai_standin import OpenAIStandin
+    from studio.data.adapt.propose import estimate_proposal, propose_glossary
+
+    info = read_database(shop)
+    estimate = estimate_proposal(info, "gpt-4o-mini")
+    assert estimate.prompt_tokens > 100 and estimate.cost_usd is not None
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with OpenAIStandin(reply=_proposer) as server:
+        proposal = propose_glossary(info, "gpt-4o-mini", base_url=server.base_url, api_key="sk-test-secret")
+        assert server.requests[-1].authorization == "Bearer sk-test-secret"
+    assert proposal.glossary.word("audit_log") == "감사 기록" and proposal.dropped == 2
+    draft = draft_glossary(shop, Glossary((Term("audit_log", "payload", "본문"),)), proposal.glossary)
+    assert draft.word("audit_log", "payload") == "본문"  # the user's word wins over the model's
+    assert draft.word("members", "nickname") == "닉네임"  # and so do the DDL's comments
+    assert draft.word("audit_log") == "감사 기록"
+    with OpenAIStandin(reply=lambda prompt: "[1, 2]") as server, pytest.raises(StudioError, match="not the JSON"):
+        propose_glossary(info, "gpt-4o-mini", base_url=server.base_url)
+    with pytest.raises(StudioError, match="no API key"):
+        propose_glossary(info, "gpt-4o-mini")
+
+
+def test_cli_estimates_a_proposal_before_sending_anything(studio_home, shop, capsys):
+    assert main(["data", "glossary", "--db", str(shop), "--propose-model", "gpt-4o-mini", "--estimate-only"]) == 0
+    estimate = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["estimate"]
+    assert estimate["prompt_tokens"] > 100 and estimate["cost_usd"] > 0

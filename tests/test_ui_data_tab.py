@@ -294,3 +294,18 @@ def test_adapt_without_a_database_says_what_to_do_in_korean(studio_home):
     with _running_client("ko-KR") as korean:
         with pytest.raises(Exception, match="먼저 SQLite 데이터베이스 파일을 올리세요"):
             korean.predict(None, None, api_name="/data_adapt_schema")
+
+
+def test_adapt_proposes_missing_words_after_showing_the_cost(client, tmp_path):
+    from tests.test_adapt import _proposer, shop_database
+
+    database = handle_file(str(shop_database(tmp_path / "shop.sqlite")))
+    table, _ = client.predict(database, None, api_name="/data_adapt_schema")
+    message = client.predict(database, "gpt-4o-mini", api_name="/data_adapt_propose_estimate")
+    assert message.startswith("One request, about")  # (the button it opens is the page's, not the API's)
+    with OpenAIStandin(reply=_proposer) as server:
+        table, message = client.predict(database, table, "gpt-4o-mini", server.base_url, "sk-typed",
+                                        api_name="/data_adapt_propose")
+    words = {(row[0], row[1]): row[2] for row in table["data"]}
+    assert words[("audit_log", "")] == "감사 기록" and words[("members", "nickname")] == "닉네임"
+    assert "proposed 2 words (2 dropped" in message

@@ -19,8 +19,9 @@ def test_evaluating_the_base_model_fills_summary_and_rows(running_app, sample_ve
     client = Client(running_app, verbose=False, headers={"Accept-Language": "en-US"})
     notice, summary, agreement, stored = client.predict(*_inputs(sample_version_id), api_name="/evaluate")
     assert notice.startswith("1 evaluation(s) done")
-    table = summary["data"]
-    assert len(table) == 1 and table[0][1] == f"base:{MODEL}" and table[0][4] == 2
+    table = [dict(zip(summary["headers"], row)) for row in summary["data"]]
+    assert len(table) == 1 and table[0]["candidate"] == f"base:{MODEL}" and table[0]["rows"] == 2
+    assert table[0]["adapted_to"] == ""  # a base model is adapted to nothing
     ids = stored["value"]  # the dropdown update selects the new evaluation
     rows, side = client.predict(ids, "all", api_name="/evaluate_rows")
     assert len(rows["data"]) == 2

@@ -54,9 +54,11 @@ class OpenAIStandin(LocalServer):
 
     name = "OpenAI stand-in"
 
-    def __init__(self, *, json_schema: bool = True, decide: Callable[[str], bool] | None = None):
+    def __init__(self, *, json_schema: bool = True, decide: Callable[[str], bool] | None = None,
+                 reply: Callable[[str], str] | None = None):
         self.json_schema = json_schema  # False: reject response_format json_schema like older servers
         self.decide = decide  # a verdict of the test's own from the prompt, instead of comparing the SQL lines
+        self.reply = reply  # the whole answer, of the test's own, to a prompt that is not a judge's
         self.requests: list[RecordedRequest] = []
         self.max_in_flight = 0  # the most chat requests handled at once (all handlers share one event loop)
         self._in_flight = 0
@@ -114,6 +116,8 @@ class OpenAIStandin(LocalServer):
         scripted = _ANSWER.search(prompt)
         if scripted:
             return scripted.group(1)
+        if self.reply is not None:
+            return self.reply(prompt)
         if response_format.get("type") == "json_schema":
             key = response_format["json_schema"]["schema"]["required"][0]
         else:

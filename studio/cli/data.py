@@ -91,6 +91,9 @@ def register(subparsers) -> None:
     words = actions.add_parser("glossary", help="print a database's glossary as CSV, to edit for synthesize")
     words.add_argument("--db", type=Path, required=True, help="a SQLite database file")
     words.add_argument("--glossary", type=Path, help="words to start from (CSV or commented DDL)")
+    words.add_argument("--propose-model", help="an LLM proposes the missing words (OPENAI_API_KEY), e.g. gpt-4o-mini")
+    words.add_argument("--base-url", help="its OpenAI-compatible endpoint (default: OPENAI_BASE_URL or OpenAI)")
+    words.add_argument("--estimate-only", action="store_true", help="print what the proposal costs; send nothing")
     words.set_defaults(func=_glossary)
 
     judged = actions.add_parser("filter", help="the book's GPT filter: drop training rows a judge says are wrong")
@@ -273,9 +276,26 @@ def _synthesize(args) -> int:
 
 
 def _glossary(args) -> int:
+    from studio.data.adapt.glossary import Glossary
+    from studio.data.adapt.propose import estimate_proposal, propose_glossary
+    from studio.data.adapt.schema import read_database
     from studio.data.adapt.synthesize import draft_glossary
 
-    print(draft_glossary(args.db, _glossary_file(args.glossary)).to_csv(), end="")
+    proposed = Glossary()
+    if args.propose_model:
+        info = read_database(args.db)
+        estimate = estimate_proposal(info, args.propose_model)
+        print(json.dumps({"estimate": {"prompt_tokens": estimate.prompt_tokens,
+                                       "completion_tokens": estimate.completion_tokens,
+                                       "cost_usd": estimate.cost_usd}}), file=sys.stderr if not args.estimate_only
+              else sys.stdout)
+        if args.estimate_only:
+            return 0
+        proposal = propose_glossary(info, args.propose_model, base_url=args.base_url)
+        proposed = proposal.glossary
+        print(json.dumps({"proposed": len(proposed.terms), "dropped": proposal.dropped,
+                          "cost_usd": proposal.cost_usd}), file=sys.stderr)
+    print(draft_glossary(args.db, _glossary_file(args.glossary), proposed).to_csv(), end="")
     return 0
 
 

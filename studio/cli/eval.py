@@ -72,7 +72,7 @@ def run_eval(args) -> int:
         summary = result.summary.to_dict()
         print(json.dumps({"evaluation": result.id, "candidate": candidate.label, "eval_set": eval_set.label,
                           "generated": result.new_generations, "generate_seconds": round(result.generate_seconds, 1),
-                          **summary}, ensure_ascii=False))
+                          "adapted_to": result.adapted_to, **summary}, ensure_ascii=False))
     _mirror(settings)
     return 0
 

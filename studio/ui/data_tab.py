@@ -49,6 +49,7 @@ from studio.ui import adapt_section
 from studio.ui.choices import refresh_on_focus
 from studio.ui.errors import user_errors
 from studio.ui.i18n import error_text, say, t
+from studio.ui.llm_fields import llm_fields
 
 PREVIEW_ROWS = 20
 HISTOGRAM_BINS = 30
@@ -208,11 +209,7 @@ def _judge_section() -> SimpleNamespace:
     with gr.Row():
         version = gr.Dropdown(versions, value=versions[0] if versions else None, allow_custom_value=True,
                               label=t("data.judge_version"), elem_id="data-judge-version")
-        model = gr.Textbox(BOOK_MODEL, label=t("evaluate.judge_model"), elem_id="data-judge-model")
-        url = gr.Textbox(label=t("evaluate.judge_url"), placeholder="https://api.openai.com/v1",
-                         elem_id="data-judge-url")
-        key = gr.Textbox(label=t("evaluate.judge_key"), type="password", info=t("evaluate.judge_key_info"),
-                         elem_id="data-judge-key")
+        model, url, key = llm_fields(BOOK_MODEL, "data-judge")
     with gr.Row():
         estimate = gr.Button(t("data.judge_estimate"), elem_id="data-judge-estimate")
         run = gr.Button(t("data.judge_run"), variant="primary", interactive=False, elem_id="data-judge-run")

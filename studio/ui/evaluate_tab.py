@@ -45,7 +45,8 @@ from studio.ui.choices import refresh_on_focus, run_names
 from studio.ui.errors import user_errors
 from studio.ui.i18n import say, t
 
-SUMMARY_COLUMNS = ["evaluation", "candidate", "eval_set", "mode", "rows", "EX", "judge", "accuracy",
+# adapted_to: the database whose synthesized pairs the run trained on, when these rows ask about it (in-domain).
+SUMMARY_COLUMNS = ["evaluation", "candidate", "eval_set", "adapted_to", "mode", "rows", "EX", "judge", "accuracy",
                    "agreement", "judge_calls", "cost_usd"]
 ROW_COLUMNS = ["candidate", "question", "gold_sql", "pred_sql", "match", "reason", "decided_by", "judge_verdict"]
 
@@ -216,7 +217,8 @@ def run_evaluations(runs, bases, dataset, upload, mode, judge_model, judge_url, 
 
 def _summary_table(results) -> pd.DataFrame:
     return pd.DataFrame([{
-        "evaluation": r.id, "candidate": r.candidate.label, "eval_set": r.eval_set, "mode": r.summary.mode,
+        "evaluation": r.id, "candidate": r.candidate.label, "eval_set": r.eval_set, "adapted_to": r.adapted_to or "",
+        "mode": r.summary.mode,
         "rows": r.summary.total, "EX": _percent(r.summary.ex_score), "judge": _percent(r.summary.judge_score),
         "accuracy": _percent(r.summary.accuracy),
         "agreement": _percent(r.summary.agreement.rate if r.summary.agreement else None),

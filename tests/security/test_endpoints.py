@@ -59,6 +59,7 @@ def guest_tries(deployment) -> dict[str, dict]:
         "data_save": {"split": "random", "eval_fraction": 0.3, "name": "guest-version"},
         "data_judge_filter": {"version_id": d.dataset, "model": "gpt-4o-mini"},
         "data_adapt_synthesize": {"pairs": 50, "name": "guest-db"},  # with the guest's own upload (below)
+        "data_adapt_propose": {"model": "gpt-4o-mini"},  # with the guest's own upload (below)
         "train_start": {"dataset": d.dataset, "base_model": DEFAULT_MODEL},
         "train_cancel": {"job_name": d.run},
         "evaluate": {"runs": [d.run], "bases": [DEFAULT_MODEL], "dataset": d.dataset, "mode": "execution",
@@ -75,6 +76,7 @@ ADMIN_TRIES = {
     "data_save": {},  # nothing loaded in this session: "load data first"
     "data_judge_filter": {"version_id": ""},
     "data_adapt_synthesize": {},  # no database uploaded: "upload a SQLite database file first"
+    "data_adapt_propose": {},  # no database uploaded: "upload a SQLite database file first"
     "train_start": {"dataset": ""},
     "train_cancel": {"job_name": "no-such-job"},
     "evaluate": {"runs": [], "bases": []},
@@ -122,7 +124,7 @@ def test_guests_are_refused_admin_only_endpoints_and_nothing_changes(name, langu
             loaded = guest.call("data_load", *with_args(endpoints["data_load"], kind="file", upload=upload))
             assert loaded.ok, loaded
         tries = dict(guest_tries(deployment)[name])
-        if name == "data_adapt_synthesize":  # a real database of the guest's, uploaded through the page
+        if name in ("data_adapt_synthesize", "data_adapt_propose"):  # the guest's own database, uploaded
             from tests.test_adapt import shop_database
 
             tries["upload"] = guest.upload(shop_database(tmp_path / "shop.sqlite"))

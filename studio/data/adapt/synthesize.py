@@ -100,11 +100,12 @@ def synthesize(database: str | Path, glossary: Glossary, options: SynthesisOptio
     return Synthesis(db_id, database, frame, schema, dropped)
 
 
-def draft_glossary(database: str | Path, glossary: Glossary = Glossary()) -> Glossary:
+def draft_glossary(database: str | Path, glossary: Glossary = Glossary(), proposed: Glossary = Glossary()
+                   ) -> Glossary:
     """Every table and column of a database with its Korean word where one is known (the glossary, else
-    the DDL's comments) and its inferred role: a glossary to complete and edit."""
+    the DDL's comments, else an LLM's proposal) and its inferred role: a glossary to complete and edit."""
     info = read_database(database)
-    return draft(info, _words(info, glossary))
+    return draft(info, proposed.merged(_words(info, glossary)))
 
 
 def _words(info: DatabaseInfo, glossary: Glossary) -> Glossary:
