@@ -149,6 +149,15 @@ def test_draft_glossary_lists_every_column_with_its_role(shop):
     assert draft.term("members", "grade") == Term("members", "grade", "등급", "category", "")
     assert draft.term("orders", "member_id").role == "ref" and draft.term("audit_log", "payload").korean == ""
     assert draft.term("members").unit == "명"  # 회원 counts people
+    assert draft.term("orders", "total_price").unit == "원" and draft.term("members", "points").unit == "점"
+
+
+@pytest.mark.parametrize("name, unit", [("unit_price", "원"), ("interest_rate", "%"), ("age", "세"),
+                                        ("weight_kg", "kg"), ("stage", ""), ("level", "")])
+def test_units_are_inferred_from_names(name, unit):
+    from studio.data.adapt.domain import infer_unit
+
+    assert infer_unit(name) == unit
 
 
 def test_the_version_keeps_the_database_and_its_provenance(studio_home, shop):

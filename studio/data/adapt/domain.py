@@ -1,7 +1,8 @@
 """A user's schema and glossary as the bundled sample's schema model, so the sample's templates apply to it.
 
 Each column gets a role (key, ref, name, category, number, date, text) from its declaration, its foreign
-keys and its values, unless the glossary gives one; numbers get a unit only from the glossary. A table
+keys and its values, unless the glossary gives one; a number's unit comes from the glossary, else from its
+name (price → 원, rate → %, age → 세, score → 점). A table
 without a Korean noun, or without a single-column integer key, is left out, and so is a column without a
 Korean word (a key reads "<noun> 번호", a foreign key its parent's noun, when the glossary has no word for
 them). Everything left out is reported with why.
@@ -19,7 +20,16 @@ from studio.data.sample.model import Column, Domain, Table
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?")
 _SUMMABLE = re.compile(r"amount|price|balance|total|cost|fee|salary|sales|revenue|qty|quantity|stock|count|"
-                       r"weight|point|score|budget|income|expense|pay", re.IGNORECASE)
+                       r"weight|point|budget|income|expense|pay", re.IGNORECASE)
+# A number's unit from its name, when the glossary gives none (first match wins; Korean users count in 원).
+_UNITS = ((re.compile(r"price|amount|balance|cost|fee|salary|budget|revenue|sales|income|expense|pay",
+                      re.IGNORECASE), "원"),
+          (re.compile(r"rate|percent|pct|ratio", re.IGNORECASE), "%"),
+          (re.compile(r"kg$|weight", re.IGNORECASE), "kg"),
+          (re.compile(r"(^|_)age$", re.IGNORECASE), "세"),
+          (re.compile(r"score|point", re.IGNORECASE), "점"),
+          (re.compile(r"minutes?$|_min$", re.IGNORECASE), "분"))
+_COUNTED = frozenset({"원", "개", "건", "명", "kg", "점"})  # units whose sums mean something (not %, 세)
 _PEOPLE = ("고객", "회원", "직원", "사원", "학생", "사람", "선수", "환자", "승객", "교수", "강사", "작가", "사용자",
            "플레이어", "의사", "손님", "배우", "감독", "주민", "시민", "간호사", "기사", "관객", "참가자", "멤버")
 _RECORDS = ("기록", "내역", "거래", "주문", "예약", "신청", "로그", "이력", "결제", "대출", "접수", "처방")
@@ -66,7 +76,8 @@ def draft(info: DatabaseInfo, glossary: Glossary) -> Glossary:
             term = glossary.term(table.name, column.name) or Term(table.name, column.name)
             values = [r[column.name] for r in rows if r[column.name] is not None]
             role = "ref" if column.references else infer_role(column, values, column is table.key)
-            terms.append(Term(table.name, column.name, term.korean, term.role or role, term.unit))
+            unit = term.unit or (infer_unit(column.name) if (term.role or role) == "number" else "")
+            terms.append(Term(table.name, column.name, term.korean, term.role or role, unit))
     return Glossary(tuple(terms))
 
 
@@ -86,6 +97,11 @@ def infer_role(column: ColumnInfo, values: list, is_key: bool) -> str:
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         return "number"
     return "text"  # mixed types (SQLite allows them): nothing a template could compare or group
+
+
+def infer_unit(name: str) -> str:
+    """The unit questions write after a number column's values, from its name ("" when none fits)."""
+    return next((unit for pattern, unit in _UNITS if pattern.search(name)), "")
 
 
 def _tables_with_nouns(info: DatabaseInfo, glossary: Glossary, left_out: list[str]) -> list[TableInfo]:
@@ -137,10 +153,11 @@ def _columns(table: TableInfo, rows: list[dict], glossary: Glossary, earlier: di
             left_out.append(f"{table.name}.{info.name}: no Korean word")
             continue
         nulls = (len(rows) - len(values)) / len(rows) if rows else 0.0
+        unit = term.unit or (infer_unit(info.name) if role == "number" else "")
         columns.append(Column(
-            info.name, info.declared_type or "TEXT", label, role, null_rate=nulls, unit=term.unit,
+            info.name, info.declared_type or "TEXT", label, role, null_rate=nulls, unit=unit,
             ref=_ref_target(info, earlier) if role == "ref" else "",
-            summable=role == "number" and bool(_SUMMABLE.search(info.name) or term.unit),
+            summable=role == "number" and bool(_SUMMABLE.search(info.name) or unit in _COUNTED),
         ))
     return columns
 

@@ -2,7 +2,7 @@
 
 The database is the bundled sample's bank (db 8). `benchmarks/data/bank-human.jsonl` holds 45 Korean
 questions written by hand for it, with gold SQL: varied wording, not the templates. Two runs are scored on
-them, through the studio's own CLI in a scratch STUDIO_HOME (benchmarks/results/tmp/adapt/, gitignored):
+them, through the studio's own CLI in a scratch STUDIO_HOME (benchmarks/results/tmp/adaptation/, gitignored):
 
   before   the default recipe (autotrain_configs/cpu-full.yml) on the whole bundled sample, the
            cross-schema model of bench_quality.py (it saw a few of the bank's template questions)
@@ -10,11 +10,12 @@ them, through the studio's own CLI in a scratch STUDIO_HOME (benchmarks/results/
            benchmarks/data/bank-glossary.csv, written without looking at the human questions) mixed with
            30 % of the bundled sample (without the bank and the held-out game)
 
-The adapted run is also scored on the held-out game rows, to show what adapting costs across schemas.
+The adapted run is also scored on the held-out game rows, to show what adapting costs across schemas, and
+synthesis itself is timed: 2,000 checked pairs for the bank, in this process (target < 60 s).
 Nothing is tuned on the human questions: the glossary and the synthesis settings were fixed before they
 were scored.
 
-    python benchmarks/bench_adapt.py [--seed 42] [--before-run RUN] [--adapted-run RUN]
+    python benchmarks/bench_adaptation.py [--seed 42] [--before-run RUN] [--adapted-run RUN]
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from benchmarks.bench_experiments import existing_runs, prepare_home, studio  # 
 from benchmarks.bench_quality import ARMS, Plan, eval_sample, evaluate, prepare, run_facts, train  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-SCRATCH = RESULTS / "tmp" / "adapt"
+SCRATCH = RESULTS / "tmp" / "adaptation"
 HUMAN = ROOT / "benchmarks" / "data" / "bank-human.jsonl"
 GLOSSARY = ROOT / "benchmarks" / "data" / "bank-glossary.csv"
 BANK = "8"
@@ -75,6 +76,18 @@ def measure(seed: int, before: str | None, adapted: str | None, scratch: Path) -
     return lines
 
 
+def synthesis_speed(pool: dict, pairs: int = 2000) -> dict:
+    """Seconds to synthesize (and check by execution) `pairs` pairs for the bank, without saving them."""
+    from studio.data.adapt.glossary import read_glossary
+    from studio.data.adapt.synthesize import SynthesisOptions, synthesize as make_pairs
+
+    started = time.perf_counter()
+    made = make_pairs(Path(pool["path"], "databases", f"{BANK}.sqlite"), read_glossary(GLOSSARY),
+                      SynthesisOptions(pairs=pairs, name=BANK))
+    seconds = time.perf_counter() - started
+    return {"pairs": len(made.frame), "seconds": round(seconds, 2), "dropped": dict(made.dropped)}
+
+
 def markdown(lines: list[dict]) -> str:
     out = ["| model | questions | run | training time | runnable SQL | EX |", "|---|---|---|---|---|---|"]
     for line in lines:
@@ -95,13 +108,16 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     prepare_home(args.scratch)
     lines = measure(args.seed, args.before_run, args.adapted_run, args.scratch)
-    table = [{"benchmark": "adapt", "measure": f"EX {line['model']} ({line['eval_set']})",
+    speed = synthesis_speed(prepare("all", True))
+    table = [{"benchmark": "adaptation", "measure": f"EX {line['model']} ({line['eval_set']})",
               "value": round(100 * line["EX"], 1), "unit": "%",
               "note": f"runnable SQL {100 * line['runs']:.0f} %; run {line['run']}"} for line in lines]
-    result = {"lines": lines, "table": table, "seconds": round(time.monotonic() - started),
+    table.append({"benchmark": "adaptation", "measure": f"synthesis of {speed['pairs']:,} checked pairs",
+                  "value": speed["seconds"], "unit": "s", "note": "the bank, every gold run in the sandbox; target < 60 s"})
+    result = {"lines": lines, "synthesis": speed, "table": table, "seconds": round(time.monotonic() - started),
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_at_end": os.getloadavg()}}
-    (RESULTS / "adapt.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (RESULTS / "adapt.md").write_text(markdown(lines), encoding="utf-8")
+    (RESULTS / "adaptation.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (RESULTS / "adaptation.md").write_text(markdown(lines), encoding="utf-8")
     print(markdown(lines))
 
 
