@@ -252,3 +252,25 @@ def test_cli_estimates_a_proposal_before_sending_anything(studio_home, shop, cap
     assert main(["data", "glossary", "--db", str(shop), "--propose-model", "gpt-4o-mini", "--estimate-only"]) == 0
     estimate = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["estimate"]
     assert estimate["prompt_tokens"] > 100 and estimate["cost_usd"] > 0
+
+
+def test_evaluate_runs_uploaded_questions_on_the_chosen_versions_databases(studio_home, shop, tmp_path):
+    """Your own questions about a database you synthesized pairs for are scored by execution on it, in
+    Evaluate: an uploaded file's rows run on the databases of the version chosen beside it."""
+    from evaluation.scoring import ScoringConfig, plan_scoring
+    from studio.evaluate import _pair
+    from studio.ui.evaluate_tab import _eval_set
+
+    version = save_synthesis(synthesize(shop, Glossary(), SynthesisOptions(pairs=40)))
+    questions = tmp_path / "mine.jsonl"
+    questions.write_text(json.dumps({"db_id": "shop", "context": "CREATE TABLE members (grade TEXT);",
+                                     "question": "골드 등급 회원은 몇 명?",
+                                     "answer": "SELECT COUNT(*) FROM members WHERE grade = '골드';"},
+                                    ensure_ascii=False) + "\n", encoding="utf-8")
+    eval_set = _eval_set(version.id, str(questions), None)
+    assert eval_set.db_dir == version.databases_dir
+    row = eval_set.rows.to_dict("records")[0]
+    plan = plan_scoring([_pair(row, "SELECT COUNT(*) FROM members WHERE grade = '골드'")], db_dir=eval_set.db_dir,
+                        config=ScoringConfig(mode="execution"))
+    assert plan.executions[0].status == "match"  # executed on the real database, not only on the DDL
+    assert _eval_set(None, str(questions), None).db_dir is None  # no version chosen: DDL-only, as before

@@ -38,6 +38,7 @@ from studio.evaluate import (
     run_candidate,
     side_by_side,
 )
+from studio.data import get_version
 from studio.hub import notify_results_changed
 from studio.models import list_model_choices
 from studio.settings import DEFAULT_MODEL, load_settings
@@ -161,8 +162,11 @@ def _require_listed(runs, bases, dataset, hubs, request: gr.Request, profile: gr
 
 
 def _eval_set(dataset, upload, request):
+    """The chosen version's evaluation rows; or an uploaded file's rows, run on the chosen version's databases
+    where their db_id has one (your own questions about a database you synthesized pairs for), else DDL-only."""
     if upload:
-        return eval_set_from_file(Path(upload if isinstance(upload, str) else upload.name))
+        db_dir = get_version(dataset).databases_dir if dataset else None
+        return eval_set_from_file(Path(upload if isinstance(upload, str) else upload.name), db_dir)
     if not dataset:
         raise gr.Error(say("no_eval_set", request))
     return eval_set_from_version(dataset)
