@@ -96,6 +96,7 @@ def test_the_evaluate_tab_takes_hub_adapters(app, hub, pushed, eval_file):
               "hubs": f" {pushed}, "}
     notice, summary, _agreement, _stored = client.predict(*inputs.values(), api_name="/evaluate")
     assert notice.startswith("1 evaluation(s) done")
-    assert summary["data"][0][1] == f"hub:{pushed}@{hub.repo(pushed).head.oid[:7]}" and summary["data"][0][4] == 2
+    row = dict(zip(summary["headers"], summary["data"][0]))
+    assert row["candidate"] == f"hub:{pushed}@{hub.repo(pushed).head.oid[:7]}" and row["rows"] == 2
     with pytest.raises(Exception, match="was not found on the Hub"):
         client.predict(*{**inputs, "hubs": f"{ALICE}/missing"}.values(), api_name="/evaluate")
