@@ -35,3 +35,10 @@ def test_only_the_ui_imports_gradio_and_the_ui():
 def test_tools_run_by_path_import_nothing_from_studio():
     for path in (ROOT / "studio" / "tools").glob("*.py"):
         assert not {m for m in imported_modules(path) if m.startswith("studio")}, path
+
+
+def test_the_hub_layer_knows_no_training_runs():
+    """studio/hub pushes what it is given (a PushSource); studio.training.publish turns a run into one."""
+    for path in (ROOT / "studio" / "hub").rglob("*.py"):
+        bad = {m for m in imported_modules(path) if m.startswith("studio.training")}
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from studio.errors import StudioError
-from studio.hub import PushSource, pull_records, push_records, push_run, source_from_run, suggest_repo_name
+from studio.hub import PushSource, pull_records, push_records, push_run, suggest_repo_name
+from studio.training.publish import source_from_run
 from studio.settings import REPO_ROOT
 from tests.test_hub_standin import ALICE, BOB, LAB, standin_hub
 

@@ -10,7 +10,8 @@ import pytest
 
 from studio.errors import StudioError
 from studio.evaluate import EvalOptions, eval_set_from_file, evaluate, run_candidate
-from studio.hub import pull_results, push_registered_run, push_results
+from studio.hub import pull_results, push_results
+from studio.training.publish import push_registered_run
 from studio.inference import GenerationOptions
 from studio.settings import DEFAULT_MODEL, load_settings
 from studio.text2sql import ask

@@ -24,7 +24,8 @@ def register(subparsers) -> None:
 
 
 def push(args) -> int:
-    from studio.hub import push_registered_run, push_results_now, push_run
+    from studio.hub import push_results_now, push_run
+    from studio.training.publish import push_registered_run
 
     evaluation = _read_json(args.eval) if args.eval else None
     options = {"private": not args.public, "merged": args.merged}

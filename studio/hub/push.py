@@ -1,8 +1,8 @@
 """Push a fine-tuned adapter (or the model with the adapter merged in) to the Hub, with its model card.
 
-`push_run` takes a `PushSource`: an adapter folder plus what the card says about it. `source_from_run`
-builds one from a training run; it is the only code here that knows the runs registry, so any adapter
-folder can be pushed too. The push never touches the run: the caller records the returned URL and commit.
+`push_run` takes a `PushSource`: an adapter folder plus what the card says about it. This layer knows no
+training runs: `studio.training.publish` builds a source from a run and records the returned URL and commit
+with it, so any adapter folder can be pushed too.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from studio.hub.client import (
 )
 from studio.models import resolve_model
 from studio.prompts import BOOK_TEMPLATE
-from studio.retrieval import run_index
 from studio.settings import Secret, Settings, load_settings
 
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
@@ -43,7 +42,6 @@ MANAGED = matches_any(ADAPTER_FILES + MODEL_PATTERNS)
 CONFIG_YAML = "autotrain_config.yml"
 EVAL_JSON = "eval_results.json"
 MERGED_MARKER = ".studio-merged.json"
-HIDDEN_PARAMETERS = ("project_name", "backend", "hub_username")  # say nothing about the model
 
 
 @dataclass(frozen=True)
@@ -97,57 +95,6 @@ def push_run(
     ensure_repo(session, repo_id, private=private)
     return commit_files(session, repo_id, files, message=f"Push {source.name} from Text2SQL LoRA Studio",
                         stale=MANAGED)
-
-
-def push_registered_run(
-    run_ref: str,
-    repo: str | None = None,
-    *,
-    private: bool = True,
-    merged: bool = False,
-    evaluation: Mapping[str, Any] | None = None,
-    settings: Settings | None = None,
-    token: Secret | None = None,
-) -> PushResult:
-    """Push a run of the registry (its latest evaluation on the card unless `evaluation` is given) and record
-    the repo and commit with the run. The run is changed only once the push succeeded, so a failed push
-    leaves it as it was and can simply be retried."""
-    from studio.evaluate import latest_summary
-    from studio.training.runs import get_run, record_hub_push
-
-    run = get_run(run_ref, settings)
-    source = source_from_run(run, evaluation or latest_summary(run.name, settings), settings)
-    result = push_run(source, repo, private=private, merged=merged, settings=settings, token=token)
-    record_hub_push(run.name, result.url, result.commit, settings)
-    return result
-
-
-def source_from_run(run, evaluation: Mapping[str, Any] | None = None,
-                    settings: Settings | None = None) -> PushSource:
-    """A PushSource from a training run (studio.training.Run): the one place that reads a run's fields."""
-    config = run.config
-    return PushSource(
-        folder=Path(run.adapter_path),
-        name=run.name,
-        base_model=run.base_model,
-        base_model_path=Path(run.base_model_path),
-        is_model=run.merged,
-        training_yaml=config.to_yaml(),
-        dataset=_hub_dataset(run.dataset_version, settings),
-        dataset_version=run.dataset_version or run.dataset_ref,
-        examples=run_index(run.name, settings) is not None,
-        train_rows=run.train_rows,
-        parameters={k: v for k, v in config.to_dict().items() if k not in HIDDEN_PARAMETERS},
-        results={
-            "final training loss": run.final_loss,
-            "mean training loss": run.train_loss,
-            "training time (s)": run.train_runtime_s,
-            "tokens per second": run.tokens_per_s,
-            "hardware": _hardware(run.hardware),
-            "autotrain-advanced": (run.software or {}).get("autotrain-advanced"),
-        },
-        evaluation=evaluation,
-    )
 
 
 # --- files --------------------------------------------------------------------------------------------
@@ -263,23 +210,3 @@ def _merge(base: Path, adapter: Path, output: Path) -> None:
     model.to(torch.float16).save_pretrained(output)
     tokenizer_source = adapter if _tokenizer_files(adapter) else base
     AutoTokenizer.from_pretrained(tokenizer_source).save_pretrained(output)
-
-
-# --- what a run says ----------------------------------------------------------------------------------
-
-
-def _hub_dataset(version_id: str | None, settings: Settings | None) -> str | None:
-    """The Hub id of the data a version was prepared from, if it came from the Hub."""
-    from studio.data.versions import find_version
-
-    version = find_version(version_id, settings or load_settings()) if version_id else None
-    source = version.source if version else {}
-    return source.get("ref") if source.get("kind") == "hub" else None
-
-
-def _hardware(hardware: Mapping[str, Any] | None) -> str | None:
-    if not hardware:
-        return None
-    if hardware.get("device") == "cuda":
-        return str(hardware.get("gpu"))
-    return f"CPU, {hardware.get('cpu_count')} cores"

@@ -1,7 +1,8 @@
 """The Leaderboard tab's Hub section: push a run's adapter (or the merged fp16 model) to the Hugging Face Hub
 with its model card, and see the repo's URL and commit. Pushing is an admin action on a shared deployment.
 
-Logic: studio.hub (push_registered_run records the repo with the run only once the push succeeded).
+Logic: studio.training.publish (push_registered_run records the repo with the run only once the push
+succeeded) over studio.hub.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import gradio as gr
 
 from studio.access import PUSH_TO_HUB, require_admin
 from studio.errors import StudioError
-from studio.hub import notify_results_changed, push_registered_run, suggest_repo_name
+from studio.hub import notify_results_changed, suggest_repo_name
+from studio.training.publish import push_registered_run
 from studio.settings import Secret
 from studio.ui.choices import refresh_on_focus, run_names
 from studio.ui.errors import user_errors
