@@ -19,7 +19,7 @@ from studio.training import presets
 from studio.training.jobs import FINISHED, SUCCEEDED, Job, has_active_jobs
 from studio.training.monitor import clock, find_job, job_row, job_view, jobs_overview, log_tail
 from studio.training.runs import get_run
-from studio.training.spaces_backend import clean_up
+from studio.training.spaces_backend import clean_up, deleted_text
 from studio.training.submit import cancel, reproduce, submit
 from studio.training.worker import Worker
 
@@ -180,7 +180,7 @@ def _cleanup(args) -> int:
     if not cleaned:
         print("nothing to clean up: no ended Space job has repos left on the Hub")
     for job, repos in cleaned.items():
-        print(f"[{job}] deleted {', '.join(repos) or 'nothing (already gone)'}")
+        print(f"[{job}] {deleted_text(repos)}")
     return 0
 
 

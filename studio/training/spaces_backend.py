@@ -299,8 +299,7 @@ class SpaceFollower:
                  note: Note):
         self.db, self.settings, self.session, self.job_id = db, settings, session, job_id
         self.options, self.note = options, note
-        self.last_problem: str | None = None
-        self.last_log_problem: str | None = None
+        self.problems: dict[str, str] = {}  # what reading the Space's state / log last failed with
         self.next_look = 0.0
 
     @classmethod
@@ -340,7 +339,7 @@ class SpaceFollower:
             seen = observe(self.session, job.remote)
         except StudioError as exc:  # the Space trains on without us: a network blip must not fail the job
             return self._problem(job, str(exc))
-        self.last_problem = None
+        self.problems.pop("state", None)
         if seen.stage != job.remote.stage:
             set_remote_stage(self.db, job.id, seen.stage)
             self.note(f"Space {job.remote.space_id}: {seen.stage}")
@@ -357,19 +356,21 @@ class SpaceFollower:
         """Copy the Space's new log lines; a failure to read them is noted once and never ends the job."""
         try:
             copy_space_log(self.session, job, self.settings.hf_token)
-            self.last_log_problem = None
+            self.problems.pop("log", None)
         except StudioError as exc:
-            if str(exc) != self.last_log_problem:
-                self.note(f"cannot read the Space's log now (progress and loss wait for it): {exc}")
-                self.last_log_problem = str(exc)
+            self._note_once("log", str(exc), "cannot read the Space's log now (progress and loss wait for it)")
 
     def _problem(self, job: Job, problem: str) -> Outcome | None:
-        if problem != self.last_problem:
-            self.note(f"cannot read the Space's state now, trying again: {problem}")
-            self.last_problem = problem
+        self._note_once("state", problem, "cannot read the Space's state now, trying again")
         if (job.duration_s() or 0.0) > self.options.timeout_s:
             return Outcome(FAILED, f"timed out following the Space {job.remote.space_id}: {problem}")
         return None
+
+    def _note_once(self, what: str, problem: str, saying: str) -> None:
+        """Note a problem when it first shows, not at every look: a Hub outage can last many looks."""
+        if self.problems.get(what) != problem:
+            self.note(f"{saying}: {problem}")
+            self.problems[what] = problem
 
     def _url(self, job: Job) -> str:
         return self.session.repo_url(job.remote.space_id, "space")
@@ -465,6 +466,11 @@ def download_adapter(session: HubSession, job: Job, commit: str, note: Note) -> 
 # -- after the job ---------------------------------------------------------------------------------------
 
 
+def deleted_text(repos: list[str]) -> str:
+    """What a clean-up deleted, as the job's log and `train cleanup` both say it."""
+    return f"deleted {', '.join(repos) or 'nothing (already gone)'}"
+
+
 def clean_up(settings: Settings, job_ref: str | None = None) -> dict[str, list[str]]:
     """Delete the Space and the private data repo of every ended Space job (or of `job_ref`'s); per job
     cleaned up, the repos deleted. A job cleaned up before is skipped, a repo already gone is no error, and
@@ -484,7 +490,7 @@ def clean_up(settings: Settings, job_ref: str | None = None) -> dict[str, list[s
             cleaned[job.name] = _delete_repos(session, job.remote)
             set_remote_stage(db, job.id, DELETED)
             db.commit()
-            job_note(job)(f"deleted {', '.join(cleaned[job.name]) or 'nothing (already gone)'} on the Hub")
+            job_note(job)(f"{deleted_text(cleaned[job.name])} on the Hub")
         return cleaned
     finally:
         db.close()
