@@ -25,10 +25,10 @@ import sys
 import threading
 import time
 import weakref
-from itertools import islice
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from evaluation.sql import leading_keyword

@@ -277,21 +277,22 @@ def _synthesize(args) -> int:
 
 def _glossary(args) -> int:
     from studio.data.adapt.glossary import Glossary
-    from studio.data.adapt.propose import estimate_proposal, propose_glossary
+    from studio.data.adapt.propose import estimate_proposal, proposal_prompt, propose_glossary
     from studio.data.adapt.schema import read_database
     from studio.data.adapt.synthesize import draft_glossary
 
     proposed = Glossary()
     if args.propose_model:
         info = read_database(args.db)
-        estimate = estimate_proposal(info, args.propose_model)
+        prompt = proposal_prompt(info)  # reads rows of every table: made once, for the estimate and the request
+        estimate = estimate_proposal(info, args.propose_model, prompt)
         print(json.dumps({"estimate": {"prompt_tokens": estimate.prompt_tokens,
                                        "completion_tokens": estimate.completion_tokens,
                                        "cost_usd": estimate.cost_usd}}), file=sys.stderr if not args.estimate_only
               else sys.stdout)
         if args.estimate_only:
             return 0
-        proposal = propose_glossary(info, args.propose_model, base_url=args.base_url)
+        proposal = propose_glossary(info, args.propose_model, base_url=args.base_url, prompt=prompt)
         proposed = proposal.glossary
         print(json.dumps({"proposed": len(proposed.terms), "dropped": proposal.dropped,
                           "cost_usd": proposal.cost_usd}), file=sys.stderr)

@@ -2,9 +2,8 @@
 
 Each column gets a role (key, ref, name, category, number, date, text) from its declaration, its foreign
 keys and its values, unless the glossary gives one; a number's unit comes from the glossary, else from its
-name (price → 원, rate → %, age → 세, score → 점). A table
-without a Korean noun, or without a single-column integer key, is left out, and so is a column without a
-Korean word (a key reads "<noun> 번호", a foreign key its parent's noun, when the glossary has no word for
+name (price → 원, rate → %, age → 세, score → 점). A table without a Korean noun, or without a single-column
+integer key, is left out, and so is a column without a Korean word (a key reads "<noun> 번호", a foreign key its parent's noun, when the glossary has no word for
 them). Everything left out is reported with why.
 """
 
@@ -75,9 +74,8 @@ def draft(info: DatabaseInfo, glossary: Glossary) -> Glossary:
         for column in table.columns:
             term = glossary.term(table.name, column.name) or Term(table.name, column.name)
             values = [r[column.name] for r in rows if r[column.name] is not None]
-            role = "ref" if column.references else infer_role(column, values, column is table.key)
-            unit = term.unit or (infer_unit(column.name) if (term.role or role) == "number" else "")
-            terms.append(Term(table.name, column.name, term.korean, term.role or role, unit))
+            role = term.role or ("ref" if column.references else infer_role(column, values, column is table.key))
+            terms.append(Term(table.name, column.name, term.korean, role, _unit(term, role)))
     return Glossary(tuple(terms))
 
 
@@ -104,6 +102,11 @@ def infer_unit(name: str) -> str:
     return next((unit for pattern, unit in _UNITS if pattern.search(name)), "")
 
 
+def _unit(term: Term, role: str) -> str:
+    """The glossary's unit, else the one a number column's name suggests."""
+    return term.unit or (infer_unit(term.column) if role == "number" else "")
+
+
 def _tables_with_nouns(info: DatabaseInfo, glossary: Glossary, left_out: list[str]) -> list[TableInfo]:
     kept = []
     for table in info.tables:
@@ -125,12 +128,17 @@ def _parents_first(tables: list[TableInfo]) -> list[TableInfo]:
     done: list[TableInfo] = []
     pending = list(tables)
     while pending:
-        ready = [t for t in pending if all(c.references[0] in {d.name for d in done} or c.references[0] not in names
-                                           or c.references[0] == t.name for c in t.columns if c.references)]
+        placed = {t.name for t in done}
+        ready = [t for t in pending
+                 if all(parent in placed or parent not in names or parent == t.name for parent in _parents(t))]
         step = ready or pending[:1]  # a cycle: take the first; its forward keys are dropped
         done += step
         pending = [t for t in pending if t not in step]
     return done
+
+
+def _parents(table: TableInfo) -> list[str]:
+    return [c.references[0] for c in table.columns if c.references]
 
 
 def _columns(table: TableInfo, rows: list[dict], glossary: Glossary, earlier: dict[str, Table],
@@ -153,7 +161,7 @@ def _columns(table: TableInfo, rows: list[dict], glossary: Glossary, earlier: di
             left_out.append(f"{table.name}.{info.name}: no Korean word")
             continue
         nulls = (len(rows) - len(values)) / len(rows) if rows else 0.0
-        unit = term.unit or (infer_unit(info.name) if role == "number" else "")
+        unit = _unit(term, role)
         columns.append(Column(
             info.name, info.declared_type or "TEXT", label, role, null_rate=nulls, unit=unit,
             ref=_ref_target(info, earlier) if role == "ref" else "",

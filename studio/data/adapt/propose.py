@@ -64,17 +64,18 @@ def proposal_prompt(info: DatabaseInfo) -> str:
     return "\n".join(parts)
 
 
-def estimate_proposal(info: DatabaseInfo, model: str) -> ProposalEstimate:
-    """What the request would cost; nothing is sent."""
+def estimate_proposal(info: DatabaseInfo, model: str, prompt: str | None = None) -> ProposalEstimate:
+    """What the request would cost; nothing is sent. `prompt`: `proposal_prompt(info)`, when already made."""
     names = len(info.tables) + sum(len(t.columns) for t in info.tables)
-    prompt = estimate_tokens(proposal_prompt(info))
+    tokens = estimate_tokens(prompt or proposal_prompt(info))
     completion = names * ANSWER_TOKENS_PER_NAME
-    return ProposalEstimate(prompt, completion, cost_usd(model, prompt, completion))
+    return ProposalEstimate(tokens, completion, cost_usd(model, tokens, completion))
 
 
 def propose_glossary(info: DatabaseInfo, model: str, *, base_url: str | None = None,
-                     api_key: str | None = None) -> Proposal:
-    """Ask the model once; its words, checked against the schema."""
+                     api_key: str | None = None, prompt: str | None = None) -> Proposal:
+    """Ask the model once (with `prompt`, when the estimate made it already); its words, checked against the
+    schema."""
     import openai
 
     base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
@@ -85,7 +86,7 @@ def propose_glossary(info: DatabaseInfo, model: str, *, base_url: str | None = N
     client = openai.OpenAI(api_key=key, base_url=base_url, timeout=TIMEOUT_S, max_retries=2)
     try:
         response = client.chat.completions.create(
-            model=model, messages=[{"role": "user", "content": proposal_prompt(info)}], temperature=0,
+            model=model, messages=[{"role": "user", "content": prompt or proposal_prompt(info)}], temperature=0,
             response_format={"type": "json_object"})
         text = response.choices[0].message.content or ""
     except openai.OpenAIError as error:

@@ -128,7 +128,6 @@ def save_synthesis(synthesis: Synthesis, options: SynthesisOptions = SynthesisOp
         databases |= {d: sample.databases[d] for d in mixed["db_id"].unique()}
         frame = pd.concat([frame, mixed], ignore_index=True)
     cleaned, report = clean_frame(frame, f"synthesized for {synthesis.database.name}", None, DEFAULT_LIMITS)
-    report.notes.append(synthesis.summary())
     report.dropped_by_reason.update({f"synthesis: {r}": n for r, n in synthesis.dropped.items()})
     # The provenance: the database (by its name), the glossary's hash, the drops by reason ("dropped on load").
     source = SourceSpec("synthesized", synthesis.db_id, synthesis.schema.glossary.digest)

@@ -129,7 +129,7 @@ Check = Callable[[str, str], str]
 
 class QuestionMaker:
     """Fills templates for one domain, keeping only questions whose gold SQL passes `check` (by default
-    `check_answer` on the domain's database, which raises on SQL that fails: a bug in the generator).
+    `_bundled_check` on the domain's database, which raises on SQL that fails: a bug in the generator).
     `ddl` (table → DDL) is what the rows' context shows; by default, the schema model's. `dropped` counts
     the fillings not kept, by reason."""
 
@@ -189,12 +189,9 @@ class QuestionMaker:
         return "\n\n".join(ddl for name, ddl in self.ddl.items() if name in used)
 
 
-def check_answer(db: sqlite3.Connection, sql: str, template_id: str) -> bool:
-    """True if the gold SQL has a meaningful, unambiguous answer; raises if it does not even run."""
-    return not _bundled_check(db, sql, template_id)
-
-
 def _bundled_check(db: sqlite3.Connection, sql: str, template_id: str) -> str:
+    """Why the gold SQL has no meaningful, unambiguous answer ("" when it has one); raises if it does not
+    even run."""
     try:
         rows = db.execute(sql).fetchall()
     except sqlite3.Error as exc:
