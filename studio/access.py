@@ -34,7 +34,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.errors import StudioError
+from studio.errors import Phrase, StudioError
 from studio.models import is_hub_id
 from studio.settings import DEFAULT_HOST, Settings, load_settings
 
@@ -49,20 +49,20 @@ class AccessDenied(StudioError):
 
 # What only admins may do on a shared deployment, as a refusal names it (pieces of its sentence, translated
 # with it in the UI).
-START_TRAINING = StudioError("start training", key="action_start_training")
-CANCEL_TRAINING = StudioError("cancel training", key="action_cancel_training")
-DELETE_RUNS = StudioError("delete runs", key="action_delete_runs")
-SPEND_JUDGE_CREDITS = StudioError("spend judge credits", key="action_spend_judge_credits")
-PUSH_TO_HUB = StudioError("push to the Hugging Face Hub", key="action_push_to_hub")
-RUN_EVALUATIONS = StudioError("run evaluations", key="action_run_evaluations")
-SAVE_DATA = StudioError("save data set versions", key="action_save_data")
-LOAD_HUB_DATA = StudioError("load data sets from the Hugging Face Hub", key="action_load_hub_data")
+START_TRAINING = Phrase("start training", key="action_start_training")
+CANCEL_TRAINING = Phrase("cancel training", key="action_cancel_training")
+DELETE_RUNS = Phrase("delete runs", key="action_delete_runs")
+SPEND_JUDGE_CREDITS = Phrase("spend judge credits", key="action_spend_judge_credits")
+PUSH_TO_HUB = Phrase("push to the Hugging Face Hub", key="action_push_to_hub")
+RUN_EVALUATIONS = Phrase("run evaluations", key="action_run_evaluations")
+SAVE_DATA = Phrase("save data set versions", key="action_save_data")
+LOAD_HUB_DATA = Phrase("load data sets from the Hugging Face Hub", key="action_load_hub_data")
 
 # What a field names, as a refusal says it.
-MODEL = StudioError("model", key="kind_model")
-ADAPTER = StudioError("adapter", key="kind_adapter")
-DATA_SET = StudioError("data set", key="kind_data_set")
-PRESET = StudioError("preset", key="kind_preset")
+MODEL = Phrase("model", key="kind_model")
+ADAPTER = Phrase("adapter", key="kind_adapter")
+DATA_SET = Phrase("data set", key="kind_data_set")
+PRESET = Phrase("preset", key="kind_preset")
 
 
 class RateLimited(StudioError):
@@ -74,13 +74,13 @@ class RateLimited(StudioError):
         self.limit, self.retry_after = limit, retry_after
 
 
-def not_offered(kind: StudioError, ref: str) -> AccessDenied:
+def not_offered(kind: Phrase, ref: str) -> AccessDenied:
     """A guest asked for a model, adapter, preset or data set the app does not list."""
     return AccessDenied("Guests may only use the {kind}s listed here: ‘{ref}’ is not one of them. Pick one from "
                         "the list, or sign in as an admin.", key="guest_not_offered", kind=kind, ref=ref)
 
 
-def path_refused(kind: StudioError, ref: str) -> AccessDenied:
+def path_refused(kind: Phrase, ref: str) -> AccessDenied:
     """A server path given to the page of a shared deployment: the command line takes paths, the page not."""
     return AccessDenied("On a shared deployment the page takes no server paths (‘{ref}’ as the {kind}): pick a "
                         "listed {kind} (admins may also give a Hub id), or use the command line on the server.",
@@ -103,7 +103,7 @@ class AccessPolicy:
             return True  # STUDIO_AUTH alone: the operator gave a password to trusted people only
         return user.casefold() in {admin.casefold() for admin in self.admins}
 
-    def refusal(self, user: str | None, action: StudioError) -> AccessDenied:
+    def refusal(self, user: str | None, action: Phrase) -> AccessDenied:
         if user is None and self.sign_in == OAUTH:
             return AccessDenied("only the studio's admins may {action} on this shared deployment: sign in "
                                 "with Hugging Face (the Sign in button)", key="admin_only_sign_in_hf",
@@ -184,7 +184,7 @@ def is_admin(*identities) -> bool:
     return current_policy().allows(signed_in_user(*identities))
 
 
-def require_admin(*identities, action: StudioError) -> str:
+def require_admin(*identities, action: Phrase) -> str:
     """Call first in every handler that trains, pushes, deletes or spends credits: returns the user's
     name ("local" on a local app), or raises AccessDenied with a message for people."""
     policy = current_policy()
@@ -271,7 +271,7 @@ def caller_address(request) -> str | None:
     return getattr(client, "host", None)
 
 
-def require_offered(ref: str | None, offered: Callable[[], Collection[str]], *identities, kind: StudioError,
+def require_offered(ref: str | None, offered: Callable[[], Collection[str]], *identities, kind: Phrase,
                     hub: bool = True) -> None:
     """Hold a field that names a `kind` (MODEL, ADAPTER, DATA_SET, PRESET) to what the app lists, on a
     shared deployment; locally any reference passes (the person at the keyboard owns the disk). There:

@@ -87,7 +87,7 @@ def test_a_block_that_cuts_a_few_rows_is_queued_with_one_warning_per_block_size(
 def test_without_a_tokenizer_the_job_is_queued_with_a_warning_that_says_why(fake_autotrain):
     no_tokenizer = TrainingConfig(base_model=str(fake_autotrain["model"]), block_size=8)
     jobs = submit([no_tokenizer], str(fake_autotrain["data"]))
-    assert len(jobs) == 1 and "cannot load a tokenizer from" in jobs.notes[0].unchecked
+    assert len(jobs) == 1 and "cannot load a tokenizer from" in str(jobs.notes[0].unchecked)
     assert jobs.notes[0].message().startswith("could not check whether block_size 8 fits the training rows: ")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from studio.data.files import DEFAULT_LIMITS, ReadLimits, detect_format, iter_frames, sniff
-from studio.errors import StudioError
+from studio.errors import Phrase, Phrases, StudioError
 from studio.names import check_name
 
 REQUIRED = ("context", "question", "answer")
@@ -223,8 +223,12 @@ class RowCleaner:
                               total=self.report.total, reasons=_reasons(self.report))
 
 
-def _reasons(report: ValidationReport) -> str:
-    return ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in report.dropped_by_reason.items() if n)
+def _reasons(report: ValidationReport) -> Phrases:
+    counts = report.dropped_by_reason
+    phrases = (Phrase("{count} missing", key="data_drop_missing", count=counts["missing"]),
+               Phrase("{count} duplicate", key="data_drop_duplicate", count=counts["duplicate"]),
+               Phrase("{count} too long", key="data_drop_too_long", count=counts["too_long"]))
+    return Phrases([phrase for phrase in phrases if phrase.params["count"]], separator=", ")
 
 
 def _scan(path: Path, mapping: Mapping[str, str] | None, limits: ReadLimits, keep: bool):

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.errors import StudioError
+from studio.errors import Phrase, StudioError
 from studio.settings import Secret, Settings, load_settings
 
 try:  # the HTTP library behind huggingface_hub 2.x; 1.x used httpx
@@ -81,7 +81,8 @@ def connect(settings: Settings | None = None, token: Secret | None = None) -> Hu
         raise StudioError("no Hugging Face token: set HF_TOKEN to a token with write access ({page})",
                           key="hub_no_token", page=TOKENS_PAGE)
     api = HfApi(endpoint=settings.hub_endpoint, token=token.reveal(), library_name="text2sql-lora-studio")
-    with hub_errors("checking the Hugging Face token", settings.hub_endpoint):
+    action = Phrase("checking the Hugging Face token", key="hub_act_check_token")
+    with hub_errors(action, settings.hub_endpoint):
         me = api.whoami()
     orgs = tuple(org["name"] for org in me.get("orgs") or [])
     return HubSession(api=api, endpoint=settings.hub_endpoint, user=me["name"], orgs=orgs)
@@ -91,7 +92,7 @@ def ensure_repo(session: HubSession, repo_id: str, *, repo_type: str = "model", 
                 **options) -> None:
     """Create the repo unless it exists; `private` and `options` apply to a new repo only."""
     session.check_owner(repo_id)
-    with hub_errors(f"creating {repo_id}", session.endpoint, repo_id):
+    with hub_errors(Phrase("creating {repo}", key="hub_act_create", repo=repo_id), session.endpoint, repo_id):
         session.api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True, **options)
 
 
@@ -110,7 +111,7 @@ def commit_files(
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
     api = session.api
-    with hub_errors(f"pushing to {repo_id}", session.endpoint, repo_id):
+    with hub_errors(Phrase("pushing to {repo}", key="hub_act_push", repo=repo_id), session.endpoint, repo_id):
         before = api.repo_info(repo_id, repo_type=repo_type)
         remote = {sibling.rfilename for sibling in before.siblings or []}
         operations = [CommitOperationAdd(path, _source(content)) for path, content in sorted(files.items())]
@@ -127,7 +128,8 @@ def download_repo(repo_id: str, settings: Settings, *, revision: str | None = No
     from huggingface_hub import snapshot_download
 
     token = settings.hf_token.reveal() if settings.hf_token else None
-    with hub_errors(f"downloading {repo_id}", settings.hub_endpoint, repo_id):
+    action = Phrase("downloading {repo}", key="hub_act_download", repo=repo_id)
+    with hub_errors(action, settings.hub_endpoint, repo_id):
         return Path(snapshot_download(repo_id, revision=revision, cache_dir=settings.home / "cache" / "hub",
                                       token=token, endpoint=settings.hub_endpoint))
 
@@ -141,7 +143,7 @@ def _source(content: Content) -> str | bytes:
 
 
 @contextmanager
-def hub_errors(action: str, endpoint: str, repo_id: str | None = None) -> Iterator[None]:
+def hub_errors(action: Phrase, endpoint: str, repo_id: str | None = None) -> Iterator[None]:
     """Turn the client's exceptions into one StudioError sentence. Nothing is half-done when they happen
     (a commit is atomic on the Hub), so the same call can simply be retried once the cause is fixed."""
     from huggingface_hub.errors import (

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from studio.errors import Phrase
 from studio.hub.client import Content, PushResult, commit_files, connect, ensure_repo, hub_errors
 from studio.settings import Secret, Settings, load_settings
 
@@ -50,7 +51,8 @@ def pull_records(
 
     settings = settings or load_settings()
     token = token or settings.hf_token
-    with hub_errors(f"downloading {repo}", settings.hub_endpoint, repo):
+    action = Phrase("downloading {repo}", key="hub_act_download", repo=repo)
+    with hub_errors(action, settings.hub_endpoint, repo):
         try:
             path = snapshot_download(repo, repo_type="dataset", cache_dir=settings.home / "cache" / "hub",
                                      allow_patterns=list(patterns) if patterns else None,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.errors import StudioError
+from studio.errors import Phrase, StudioError
 from studio.hub.card import STUDIO_NAME, hub_base_model, model_card
 from studio.hub.client import (
     Content,
@@ -107,7 +107,8 @@ def _refuse_foreign_repo(session: HubSession, repo_id: str, settings: Settings) 
     from huggingface_hub.errors import RepositoryNotFoundError
 
     api = session.api
-    with hub_errors(f"checking {repo_id}", session.endpoint, repo_id):
+    action = Phrase("checking {repo}", key="hub_act_check", repo=repo_id)
+    with hub_errors(action, session.endpoint, repo_id):
         try:
             info = api.repo_info(repo_id)
         except RepositoryNotFoundError:

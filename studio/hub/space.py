@@ -11,7 +11,7 @@ import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.errors import StudioError
+from studio.errors import Phrase, StudioError
 from studio.hub.client import PushResult, commit_files, connect, ensure_repo, hub_errors
 from studio.settings import REPO_ROOT, Secret, Settings, load_settings
 
@@ -71,7 +71,8 @@ def deploy_space(
     if settings.results_repo:  # the Space mirrors its leaderboard where this studio does
         variables["STUDIO_RESULTS_REPO"] = settings.results_repo
     api = session.api
-    with hub_errors(f"configuring the Space {space_id}", session.endpoint, space_id):
+    with hub_errors(Phrase("configuring the Space {space}", key="hub_act_configure_space", space=space_id),
+                    session.endpoint, space_id):
         for key, secret in secrets.items():  # before the upload, so the first build already has them
             api.add_space_secret(space_id, key, secret.reveal())
         for key, value in variables.items():
@@ -79,7 +80,8 @@ def deploy_space(
     push = commit_files(session, space_id, files, message="Deploy Text2SQL LoRA Studio", repo_type="space",
                         stale=lambda path: path != ".gitattributes")
     if hardware:
-        with hub_errors(f"requesting {hardware} for {space_id}", session.endpoint, space_id):
+        with hub_errors(Phrase("requesting {hardware} for {space}", key="hub_act_request_hardware",
+                               hardware=hardware, space=space_id), session.endpoint, space_id):
             api.request_space_hardware(space_id, hardware)
     return DeployResult(push=push, secrets=tuple(secrets), variables=variables, hardware=hardware)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from studio.errors import StudioError
+from studio.errors import Phrase, Phrases, StudioError
 from studio.settings import DEFAULT_MODEL
 
 QUANTIZATIONS = ("none", "int4", "int8")
@@ -47,7 +47,7 @@ class Bound:
 
     low: float
     high: float
-    meaning: str
+    meaning: Phrase
     low_open: bool = False
     high_open: bool = False
 
@@ -55,21 +55,27 @@ class Bound:
 # Every numeric parameter's range (autotrain_configs/README.md lists them): the upper bounds lie far above
 # any sensible run, low enough that a typo (epochs=1e9, batch_size=99999999999) is refused instead of queued.
 BOUNDS: dict[str, Bound] = {
-    "lr": Bound(0, 1, "the learning rate", low_open=True),
-    "epochs": Bound(1, 100, "passes over the training rows"),
-    "batch_size": Bound(1, 1024, "rows per step on each device"),
-    "gradient_accumulation": Bound(1, 1024, "steps summed before each update"),
-    "block_size": Bound(8, 32768, "tokens per training block; AutoTrain's model_max_length follows it"),
-    "warmup_ratio": Bound(0, 1, "the share of steps that warm up", high_open=True),
-    "weight_decay": Bound(0, 1, "AdamW's decoupled weight decay"),
-    "lora_r": Bound(1, 1024, "the rank of the LoRA matrices"),
-    "lora_alpha": Bound(1, 4096, "LoRA's scaling numerator (often 2 × r)"),
-    "lora_dropout": Bound(0, 1, "a probability", high_open=True),
-    "max_grad_norm": Bound(0, 1000, "the gradient clipping norm", low_open=True),
-    "logging_steps": Bound(1, 100_000, "steps between loss lines"),
-    "seed": Bound(0, 2**32 - 1, "an unsigned 32-bit random seed"),
-    "data_fraction": Bound(0, 1, "the share of training rows", low_open=True),
-    "max_train_rows": Bound(0, 10_000_000, "at most this many training rows, a seeded sample (0: all)"),
+    "lr": Bound(0, 1, Phrase("the learning rate", key="bound_lr"), low_open=True),
+    "epochs": Bound(1, 100, Phrase("passes over the training rows", key="bound_epochs")),
+    "batch_size": Bound(1, 1024, Phrase("rows per step on each device", key="bound_batch_size")),
+    "gradient_accumulation": Bound(1, 1024, Phrase("steps summed before each update",
+                                                   key="bound_gradient_accumulation")),
+    "block_size": Bound(8, 32768, Phrase("tokens per training block; AutoTrain's model_max_length follows it",
+                                         key="bound_block_size")),
+    "warmup_ratio": Bound(0, 1, Phrase("the share of steps that warm up",
+                                       key="bound_warmup_ratio"), high_open=True),
+    "weight_decay": Bound(0, 1, Phrase("AdamW's decoupled weight decay", key="bound_weight_decay")),
+    "lora_r": Bound(1, 1024, Phrase("the rank of the LoRA matrices", key="bound_lora_r")),
+    "lora_alpha": Bound(1, 4096, Phrase("LoRA's scaling numerator (often 2 × r)", key="bound_lora_alpha")),
+    "lora_dropout": Bound(0, 1, Phrase("a probability", key="bound_lora_dropout"), high_open=True),
+    "max_grad_norm": Bound(0, 1000, Phrase("the gradient clipping norm",
+                                           key="bound_max_grad_norm"), low_open=True),
+    "logging_steps": Bound(1, 100_000, Phrase("steps between loss lines", key="bound_logging_steps")),
+    "seed": Bound(0, 2**32 - 1, Phrase("an unsigned 32-bit random seed", key="bound_seed")),
+    "data_fraction": Bound(0, 1, Phrase("the share of training rows",
+                                        key="bound_data_fraction"), low_open=True),
+    "max_train_rows": Bound(0, 10_000_000, Phrase("at most this many training rows, a seeded sample (0: all)",
+                                                  key="bound_max_train_rows")),
 }
 
 
@@ -77,8 +83,9 @@ class ConfigError(StudioError):
     """An invalid training configuration; `problems` holds one message per bad value."""
 
     def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("invalid training configuration: " + "; ".join(problems))
+        self.problems = problems  # Phrases, each translated in the UI
+        super().__init__("invalid training configuration: {problems}", key="config_invalid",
+                         problems=Phrases(problems))
 
 
 @dataclass(frozen=True)
@@ -128,14 +135,16 @@ class TrainingConfig:
         """Build from loosely typed values (YAML, JSON, UI widgets); unknown keys are an error."""
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(values) - set(known))
-        problems = [f"unknown parameter {name!r}" for name in unknown]
+        problems = [Phrase("unknown parameter {name!r}", key="cfg_unknown_parameter", name=name)
+                    for name in unknown]
         kwargs = {}
         for name, value in values.items():
             if name in known:
                 try:
                     kwargs[name] = _coerce(value, known[name].type)
-                except (TypeError, ValueError) as exc:
-                    problems.append(f"{name}: {exc}")
+                except ValueError as exc:  # its argument is a Phrase (_coerce)
+                    problems.append(Phrase("{name}: {error}", key="cfg_bad_value", name=name,
+                                           error=exc.args[0]))
         if problems:
             raise ConfigError(problems)
         return cls(**kwargs)
@@ -228,10 +237,12 @@ class TrainingConfig:
     def from_yaml_document(cls, document: dict[str, Any]) -> TrainingConfig:
         """Read an AutoTrain YAML (as written by `to_yaml` or by hand) back into a configuration."""
         if not isinstance(document, dict) or "params" not in document:
-            raise ConfigError(["not an AutoTrain config: it needs `task`, `base_model` and `params`"])
+            raise ConfigError([Phrase("not an AutoTrain config: it needs `task`, `base_model` and `params`",
+                                      key="cfg_not_autotrain")])
         task = document.get("task", "llm-sft")
         if task not in ("llm-sft", "llm"):
-            raise ConfigError([f"task {task!r} is not supported: the studio trains llm-sft"])
+            raise ConfigError([Phrase("task {task!r} is not supported: the studio trains llm-sft",
+                                      key="cfg_task_unsupported", task=task)])
         params = dict(document.get("params") or {})
         studio = dict(document.get("studio") or {})
         values: dict[str, Any] = {
@@ -258,7 +269,7 @@ class TrainingConfig:
         try:
             document = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ConfigError([f"not valid YAML: {exc}"]) from None
+            raise ConfigError([Phrase("not valid YAML: {error}", key="cfg_not_yaml", error=exc)]) from None
         return cls.from_yaml_document(document)
 
 
@@ -270,52 +281,62 @@ def portable_model_ref(ref: str) -> str:
 
 
 def _coerce(value: Any, annotation: str) -> Any:
-    """Loose UI/YAML values to the field's type; a float like 16.0 is a fine int, 16.5 is not."""
+    """Loose UI/YAML values to the field's type; a float like 16.0 is a fine int, 16.5 is not. A value that
+    cannot be one raises ValueError with a Phrase that says what was expected."""
     if annotation == "bool":
         if isinstance(value, str):
             if value.strip().lower() in ("true", "yes", "1", "on"):
                 return True
             if value.strip().lower() in ("false", "no", "0", "off"):
                 return False
-            raise ValueError(f"expected true or false, got {value!r}")
+            raise ValueError(Phrase("expected true or false, got {value!r}", key="cfg_expected_bool",
+                                    value=value))
         return bool(value)
     if annotation == "int":
-        if isinstance(value, bool):
-            raise ValueError(f"expected a whole number, got {value!r}")
-        number = float(value)
-        if not number.is_integer():
-            raise ValueError(f"expected a whole number, got {value!r}")
-        return int(number)
+        return int(_as_number(value, whole=True))
     if annotation == "float":
-        if isinstance(value, bool):
-            raise ValueError(f"expected a number, got {value!r}")
-        return float(value)
+        return _as_number(value, whole=False)
     if value is None:
         return "none"
     return str(value).strip()
+
+
+def _as_number(value: Any, *, whole: bool) -> float:
+    try:
+        number = None if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        number = None
+    if whole and (number is None or not number.is_integer()):
+        raise ValueError(Phrase("expected a whole number, got {value!r}", key="cfg_expected_int", value=value))
+    if number is None:
+        raise ValueError(Phrase("expected a number, got {value!r}", key="cfg_expected_number", value=value))
+    return number
 
 
 def _problems(c: TrainingConfig) -> list[str]:
     """Every invalid value, with what would be valid; empty when the configuration is fine."""
     p: list[str] = []
     if not c.base_model.strip():
-        p.append("base_model is empty: choose a built-in model, a local folder or a Hub id")
+        p.append(Phrase("base_model is empty: choose a built-in model, a local folder or a Hub id",
+                        key="cfg_base_model_empty"))
     if not PROJECT_NAME.match(c.project_name) or len(c.project_name) > PROJECT_NAME_MAX:
-        p.append(f"project_name {c.project_name!r} must be letters, digits and hyphens, at most "
-                 f"{PROJECT_NAME_MAX} characters (AutoTrain's rule; the studio appends the job number)")
+        p.append(Phrase("project_name {name!r} must be letters, digits and hyphens, at most {limit} "
+                        "characters (AutoTrain's rule; the studio appends the job number)",
+                        key="cfg_project_name", name=c.project_name, limit=PROJECT_NAME_MAX))
     for name, bound in BOUNDS.items():
         _in_range(p, name, getattr(c, name), bound)
     if c.target_modules != "all-linear" and not all(
             MODULE_NAME.match(m.strip()) for m in c.target_modules.split(",")):
-        p.append(f"target_modules {c.target_modules!r} must be all-linear or comma-separated module names "
-                 "such as q_proj,v_proj")
+        p.append(Phrase("target_modules {value!r} must be all-linear or comma-separated module names such as "
+                        "q_proj,v_proj", key="cfg_target_modules", value=c.target_modules))
     _one_of(p, "quantization", c.quantization, QUANTIZATIONS)
     _one_of(p, "mixed_precision", c.mixed_precision, MIXED_PRECISIONS)
     _one_of(p, "optimizer", c.optimizer, OPTIMIZERS)
     _one_of(p, "scheduler", c.scheduler, SCHEDULERS)
     _one_of(p, "backend", c.backend, BACKENDS)
     if c.backend != LOCAL_BACKEND and not HUB_USERNAME.match(c.hub_username or ""):
-        p.append(f"backend {c.backend} runs the job on a Hugging Face Space: set hub_username")
+        p.append(Phrase("backend {backend} runs the job on a Hugging Face Space: set hub_username",
+                        key="cfg_space_needs_username", backend=c.backend))
     return p
 
 
@@ -325,8 +346,9 @@ def _in_range(p: list[str], name: str, value: float, bound: Bound) -> None:
     too_high = value >= bound.high if bound.high_open else value > bound.high
     if too_low or too_high or not math.isfinite(value):
         left, right = ("(" if bound.low_open else "["), (")" if bound.high_open else "]")
-        p.append(f"{name} must be in {left}{_number(bound.low)}, {_number(bound.high)}{right} ({bound.meaning}), "
-                 f"got {_number(value)}")
+        bounds = f"{left}{_number(bound.low)}, {_number(bound.high)}{right}"
+        p.append(Phrase("{name} must be in {range} ({meaning}), got {value}", key="cfg_out_of_range",
+                        name=name, range=bounds, meaning=bound.meaning, value=_number(value)))
 
 
 def _number(value: float) -> str:
@@ -336,7 +358,8 @@ def _number(value: float) -> str:
 
 def _one_of(p: list[str], name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        p.append(f"{name} {value!r} is not one of: {', '.join(choices)}")
+        p.append(Phrase("{name} {value!r} is not one of: {choices}", key="cfg_not_one_of", name=name,
+                        value=value, choices=", ".join(choices)))
 
 
 # -- checks that need the machine and the model ----------------------------------------------------
@@ -357,19 +380,21 @@ def check_runnable(config: TrainingConfig, *, has_gpu: bool, model_dir: Path | N
     p: list[str] = []
     if config.backend == LOCAL_BACKEND and not has_gpu:
         if config.quantization != "none":
-            p.append(f"quantization {config.quantization} needs a CUDA GPU (bitsandbytes) and this machine "
-                     "has none: choose none")
+            p.append(Phrase("quantization {value} needs a CUDA GPU (bitsandbytes) and this machine has none: "
+                            "choose none", key="cfg_quantization_needs_gpu", value=config.quantization))
         if config.mixed_precision == "fp16":
-            p.append("mixed_precision fp16 needs a GPU and this machine has none: choose none, or auto")
+            p.append(Phrase("mixed_precision fp16 needs a GPU and this machine has none: choose none, or "
+                            "auto", key="cfg_fp16_needs_gpu"))
         elif config.mixed_precision == "bf16" and not cpu_bf16:
-            p.append("mixed_precision bf16 on a CPU without AVX512-BF16 or AMX is emulated, slower than fp32: "
-                     "choose none, or auto")
+            p.append(Phrase("mixed_precision bf16 on a CPU without AVX512-BF16 or AMX is emulated, slower "
+                            "than fp32: choose none, or auto", key="cfg_bf16_emulated"))
         if config.optimizer in GPU_OPTIMIZERS:
-            p.append(f"optimizer {config.optimizer} needs a CUDA GPU (bitsandbytes): choose adamw_torch")
+            p.append(Phrase("optimizer {value} needs a CUDA GPU (bitsandbytes): choose adamw_torch",
+                            key="cfg_optimizer_needs_gpu", value=config.optimizer))
     limit = model_context_length(model_dir) if model_dir else None
     if limit is not None and config.block_size > limit:
-        p.append(f"block_size {config.block_size} is longer than the model can take "
-                 f"(max_position_embeddings = {limit})")
+        p.append(Phrase("block_size {block} is longer than the model can take (max_position_embeddings = "
+                        "{limit})", key="cfg_block_too_long", block=config.block_size, limit=limit))
     if p:
         raise ConfigError(p)
 

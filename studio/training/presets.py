@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from studio.errors import StudioError
+from studio.errors import Phrase, StudioError
 from studio.settings import REPO_ROOT
 from studio.training.config import PROJECT_NAME_MAX, ConfigError, TrainingConfig
 
@@ -71,9 +71,10 @@ def read_document(path: Path) -> dict[str, Any]:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{path.name} is not valid YAML: {exc}"]) from None
+        raise ConfigError([Phrase("{file} is not valid YAML: {error}", key="cfg_file_not_yaml",
+                                  file=path.name, error=exc)]) from None
     if not isinstance(document, dict):
-        raise ConfigError([f"{path.name} holds no YAML mapping"])
+        raise ConfigError([Phrase("{file} holds no YAML mapping", key="cfg_file_no_mapping", file=path.name)])
     return document
 
 
@@ -85,11 +86,13 @@ def load_sweep(ref: str | Path) -> Sweep:
         return Sweep(TrainingConfig.from_yaml_document(document))
     spec = document["sweep"] or {}
     if not isinstance(spec, dict) or "preset" not in spec:
-        raise ConfigError([f"{path.name}: a sweep needs `preset` (the base configuration) and `grid`"])
+        raise ConfigError([Phrase("{file}: a sweep needs `preset` (the base configuration) and `grid`",
+                                  key="cfg_sweep_needs_preset", file=path.name)])
     base_path = path.parent / spec["preset"]
     base = load_sweep(base_path if base_path.is_file() else spec["preset"])
     if base.grid:
-        raise ConfigError([f"{path.name}: the base of a sweep must be a preset, not another sweep"])
+        raise ConfigError([Phrase("{file}: the base of a sweep must be a preset, not another sweep",
+                                  key="cfg_sweep_of_sweep", file=path.name)])
     config = base.base.replace(**spec["set"]) if spec.get("set") else base.base
     return Sweep(config, parse_grid(spec.get("grid") or {}))
 
@@ -97,11 +100,13 @@ def load_sweep(ref: str | Path) -> Sweep:
 def parse_grid(grid: Any) -> dict[str, list[Any]]:
     """Check a grid: known parameters, each with a non-empty list of values."""
     if not isinstance(grid, dict):
-        raise ConfigError(["a sweep grid maps parameter names to lists of values"])
+        raise ConfigError([Phrase("a sweep grid maps parameter names to lists of values",
+                                  key="cfg_grid_not_mapping")])
     known = set(TrainingConfig.__dataclass_fields__) - {"project_name"}
-    problems = [f"grid: unknown parameter {k!r}" for k in grid if k not in known]
-    problems += [f"grid: {k} needs a non-empty list of values" for k, v in grid.items()
-                 if not isinstance(v, list) or not v]
+    problems = [Phrase("grid: unknown parameter {name!r}", key="cfg_grid_unknown", name=k)
+                for k in grid if k not in known]
+    problems += [Phrase("grid: {name} needs a non-empty list of values", key="cfg_grid_empty", name=k)
+                 for k, v in grid.items() if not isinstance(v, list) or not v]
     if problems:
         raise ConfigError(problems)
     return {k: list(v) for k, v in grid.items()}
@@ -136,7 +141,8 @@ def parse_grid_text(text: str) -> dict[str, list[Any]]:
     try:
         grid = yaml.safe_load(text or "") or {}
     except yaml.YAMLError as exc:
-        raise ConfigError([f"the sweep grid is not valid YAML: {exc}"]) from None
+        raise ConfigError([Phrase("the sweep grid is not valid YAML: {error}", key="cfg_grid_not_yaml",
+                                  error=exc)]) from None
     return parse_grid(grid)
 
 

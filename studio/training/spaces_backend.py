@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.errors import StudioError
+from studio.errors import Phrase, StudioError
 from studio.hub.client import TOKENS_PAGE, HubSession, commit_files, connect, ensure_repo, hub_errors
 from studio.hub.push import ADAPTER_FILES, TOKENIZER_FILES
 from studio.models import HUB_ID
@@ -188,7 +188,8 @@ def launch(db, session: HubSession, job: Job, token: Secret, note: Note) -> None
                                             "Dockerfile": DOCKERFILE.encode()},
                  message=f"AutoTrain job {job.name}", repo_type="space")
     if reused:  # created by an earlier attempt: it may be paused, or on other hardware, or have run already
-        _space_call(session, remote.space_id, "restarting", lambda api: (
+        restart = Phrase("restarting the Space {space}", key="hub_act_restart_space", space=remote.space_id)
+        _space_call(session, remote.space_id, restart, lambda api: (
             api.request_space_hardware(remote.space_id, flavor), api.restart_space(remote.space_id)))
     set_remote_stage(db, job.id, LAUNCHED)  # from here on a restarted worker follows, never relaunches
     note(f"the Space runs AutoTrain; it pushes the adapter to {session.repo_url(remote.model_repo)}")
@@ -200,11 +201,13 @@ def _configure_space(session: HubSession, job: Job, token: Secret) -> None:
             api.add_space_secret(job.remote.space_id, key, value)
         api.set_space_sleep_time(job.remote.space_id, SLEEP_TIME_S)
 
-    _space_call(session, job.remote.space_id, "setting the secrets of", configure)
+    action = Phrase("setting the secrets of the Space {space}", key="hub_act_space_secrets",
+                    space=job.remote.space_id)
+    _space_call(session, job.remote.space_id, action, configure)
 
 
-def _space_call(session: HubSession, space_id: str, action: str, call: Callable) -> object:
-    with hub_errors(f"{action} the Space {space_id}", session.endpoint, space_id):
+def _space_call(session: HubSession, space_id: str, action: Phrase, call: Callable) -> object:
+    with hub_errors(action, session.endpoint, space_id):
         return call(session.api)
 
 
@@ -212,7 +215,8 @@ def _repo_info(session: HubSession, repo_id: str, repo_type: str = "model"):
     """The repo's info, or None if it does not exist (yet)."""
     from huggingface_hub.errors import RepositoryNotFoundError
 
-    with hub_errors(f"reading {repo_id}", session.endpoint, repo_id):
+    action = Phrase("reading {repo}", key="hub_act_read", repo=repo_id)
+    with hub_errors(action, session.endpoint, repo_id):
         try:
             return session.api.repo_info(repo_id, repo_type=repo_type)
         except RepositoryNotFoundError:
@@ -251,7 +255,8 @@ def _runtime(session: HubSession, space_id: str) -> tuple[str, str | None]:
     """The Space's stage and the Hub's error message; GONE if the Space was deleted."""
     from huggingface_hub.errors import RepositoryNotFoundError
 
-    with hub_errors(f"reading the stage of the Space {space_id}", session.endpoint, space_id):
+    action = Phrase("reading the stage of the Space {space}", key="hub_act_space_stage", space=space_id)
+    with hub_errors(action, session.endpoint, space_id):
         try:
             runtime = session.api.get_space_runtime(space_id)
         except RepositoryNotFoundError:
@@ -400,7 +405,8 @@ def copy_space_log(session: HubSession, job: Job, token: Secret | None) -> int:
     it when the Hub no longer has that line: a restarted Space, or a buffer that moved on). The token is
     masked in every line; the mark left in the job folder holds a count and a digest, no text."""
     space_id = job.remote.space_id
-    with hub_errors(f"reading the log of the Space {space_id}", session.endpoint, space_id):
+    action = Phrase("reading the log of the Space {space}", key="hub_act_space_log", space=space_id)
+    with hub_errors(action, session.endpoint, space_id):
         lines = [line.rstrip("\n") for line in session.api.fetch_space_logs(space_id)]
     mark_path = job.folder / LOG_MARK
     mark = json.loads(mark_path.read_text(encoding="utf-8")) if mark_path.is_file() else {}
@@ -432,7 +438,8 @@ def pause_space(session: HubSession, remote: Remote) -> None:
     """Pause the Space (no more billing; its logs stay readable); nothing to do if it does not exist."""
     from huggingface_hub.errors import RepositoryNotFoundError
 
-    with hub_errors(f"pausing the Space {remote.space_id}", session.endpoint, remote.space_id):
+    action = Phrase("pausing the Space {space}", key="hub_act_pause_space", space=remote.space_id)
+    with hub_errors(action, session.endpoint, remote.space_id):
         try:
             session.api.pause_space(remote.space_id)
         except RepositoryNotFoundError:
@@ -451,7 +458,8 @@ def download_adapter(session: HubSession, job: Job, commit: str, note: Note) -> 
     staging = target.with_name(target.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     note(f"downloading the adapter from {repo} at {commit[:12]}")
-    with hub_errors(f"downloading the adapter from {repo}", session.endpoint, repo):
+    action = Phrase("downloading the adapter from {repo}", key="hub_act_download_adapter", repo=repo)
+    with hub_errors(action, session.endpoint, repo):
         session.api.snapshot_download(repo, revision=commit, local_dir=staging,
                                       allow_patterns=[*ADAPTER_FILES, *TOKENIZER_FILES])
     shutil.rmtree(staging / ".cache", ignore_errors=True)  # huggingface_hub's download bookkeeping
@@ -511,7 +519,8 @@ def _delete_repos(session: HubSession, remote: Remote) -> list[str]:
 
     deleted = []
     for repo_id, repo_type in ((remote.space_id, "space"), (remote.dataset_repo, "dataset")):
-        with hub_errors(f"deleting {repo_id}", session.endpoint, repo_id):
+        action = Phrase("deleting {repo}", key="hub_act_delete", repo=repo_id)
+        with hub_errors(action, session.endpoint, repo_id):
             try:
                 session.api.delete_repo(repo_id, repo_type=repo_type)
                 deleted.append(repo_id)

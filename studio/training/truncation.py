@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from studio.errors import StudioError
+from studio.errors import Phrase, StudioError
 from studio.training.config import ConfigError, TrainingConfig
 from studio.training.data_input import TEXT_COLUMN
 
@@ -68,7 +68,7 @@ class BlockSizeNote:
     cut: int = 0
     whole: int = 0  # the block size that keeps WHOLE_PERCENT of the rows whole
     longest: int = 0
-    unchecked: str = ""  # why the rows could not be counted
+    unchecked: StudioError | None = None  # why the rows could not be counted
 
     @property
     def share(self) -> float:
@@ -78,15 +78,16 @@ class BlockSizeNote:
     def refused(self) -> bool:
         return self.share > MAX_CUT_SHARE
 
-    def message(self) -> str:
+    def message(self) -> Phrase:
         if self.unchecked:
-            return (f"could not check whether block_size {self.block_size} fits the training rows: "
-                    f"{self.unchecked}")
-        return (f"block_size {self.block_size} is shorter than {self.cut} of {self.rows} training rows "
-                f"({self.share:.1%}, counted with {self.model}'s tokenizer): AutoTrain cuts a longer row at "
-                "the block size, so the model never sees its question together with its SQL answer. "
-                f"block_size {self.whole} keeps {WHOLE_PERCENT}% of the rows whole; {self.longest} keeps all "
-                "of them")
+            return Phrase("could not check whether block_size {block} fits the training rows: {error}",
+                          key="block_unchecked", block=self.block_size, error=self.unchecked)
+        return Phrase("block_size {block} is shorter than {cut} of {rows} training rows ({share:.1%}, counted "
+                      "with {model}'s tokenizer): AutoTrain cuts a longer row at the block size, so the model "
+                      "never sees its question together with its SQL answer. block_size {whole} keeps "
+                      "{percent}% of the rows whole; {longest} keeps all of them", key="block_cuts",
+                      block=self.block_size, cut=self.cut, rows=self.rows, share=self.share, model=self.model,
+                      whole=self.whole, percent=WHOLE_PERCENT, longest=self.longest)
 
 
 def check_block_sizes(jobs: Sequence[tuple[TrainingConfig, Path]], train_csv: Path) -> list[BlockSizeNote]:
@@ -99,8 +100,8 @@ def check_block_sizes(jobs: Sequence[tuple[TrainingConfig, Path]], train_csv: Pa
             notes.setdefault(note.message(), note)
     refused = [note for note in notes.values() if note.refused]
     if refused:
-        raise ConfigError([f"{note.message()} (at most {MAX_CUT_SHARE:.0%} of the rows may be cut)"
-                           for note in refused])
+        raise ConfigError([Phrase("{note} (at most {limit:.0%} of the rows may be cut)", key="block_refused",
+                                  note=note.message(), limit=MAX_CUT_SHARE) for note in refused])
     for message in notes:
         log.warning("warning: %s", message)  # the CLI shows it on stderr; the Train tab shows the notes
     return list(notes.values())
@@ -111,7 +112,7 @@ def block_size_note(block_size: int, model: str, model_dir: Path, train_csv: Pat
     try:
         lengths = training_lengths(train_csv, model_dir)
     except StudioError as exc:
-        return BlockSizeNote(block_size, model, unchecked=str(exc))
+        return BlockSizeNote(block_size, model, unchecked=exc)
     cut = lengths.cut_at(block_size)
     if not cut:
         return None

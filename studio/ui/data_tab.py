@@ -363,7 +363,7 @@ def save_version(loaded, split: str, holdout: str, eval_fraction: float, fractio
 
 
 @user_errors
-def saved_versions() -> pd.DataFrame:
+def saved_versions(request: gr.Request | None = None) -> pd.DataFrame:  # None: when the page is built
     return versions_table()
 
 

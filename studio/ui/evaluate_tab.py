@@ -131,7 +131,7 @@ def _stored_choices() -> list[tuple[str, int]]:
 
 
 @user_errors
-def refresh_choices():
+def refresh_choices(request: gr.Request):  # the request: a failure's language
     return (gr.update(choices=run_names()), gr.update(choices=_version_ids()),
             gr.update(choices=_stored_choices()))
 
@@ -248,7 +248,7 @@ def _agreement_text(results) -> str:
 
 
 @user_errors
-def show_rows(stored, row_filter):
+def show_rows(stored, row_filter, request: gr.Request):
     if not stored:
         return pd.DataFrame(columns=ROW_COLUMNS), pd.DataFrame()
     rows = filter_rows(evaluation_rows([int(i) for i in stored]), row_filter)

@@ -3,15 +3,18 @@
 Static labels go through `gr.I18n` (the browser's language picks; Gradio's settings menu switches).
 Messages made at run time (status lines, errors) cannot be translated by the frontend, so `say()` picks
 the language from the request's Accept-Language header, Korean unless the browser prefers English.
-`error_text()` does the same for a StudioError: its message is English, and ERRORS_KO holds the Korean of
-each keyed one (tests/test_error_messages.py checks that every key has one, with the same placeholders).
+`error_text()` and `translated()` do the same for keyed words (a StudioError, a Phrase): their text is English,
+and ERRORS_KO holds the Korean of each key (tests/test_error_messages.py checks that every key has one, with
+the same placeholders).
 """
 
 from __future__ import annotations
 
 import gradio as gr
 
-from studio.errors import StudioError
+from studio.errors import Phrase, Phrases, StudioError
+
+KEYED = (StudioError, Phrase, Phrases)  # words whose Korean the tables below hold
 
 KO = {
     "title": "Text2SQL LoRA 스튜디오",
@@ -643,6 +646,14 @@ ERRORS_KO = {
     "adapt_no_tables": "{file}에는 질문을 만들 테이블이 없습니다{why}",
     "adapt_rows_unreadable": "{table} 테이블의 행을 읽을 수 없습니다: {error}",
     "adapt_bad_glossary": "{where}에 잘못된 행이 있습니다: {problems}",
+    "adapt_the_glossary": "용어집",
+    "adapt_glossary_row": "{row}행: {problem}",
+    "adapt_glossary_too_many": "용어가 {limit:,}개를 넘습니다",
+    "adapt_glossary_more": "외 {count}개",
+    "adapt_term_no_table": "테이블 이름이 없습니다",
+    "adapt_term_unknown_role": "알 수 없는 역할 {role!r}입니다 ({roles} 중 하나이거나 비워 두세요)",
+    "adapt_term_table_role": "테이블에는 역할이 없습니다 (컬럼에 주세요)",
+    "adapt_term_too_long": "{limit}자보다 긴 단어가 있습니다",
     "adapt_glossary_header": "{file}의 첫 줄은 table,column,korean[,role,unit] 헤더여야 합니다. 지금은 {header}입니다.",
     "adapt_glossary_too_big": "{file}이(가) {limit:,}바이트를 넘습니다. 용어집은 짧은 단어 목록입니다.",
     "adapt_glossary_encoding": "{file}은(는) UTF-8도 CP949(EUC-KR)도 아닌 텍스트입니다.",
@@ -721,7 +732,7 @@ ERRORS_KO = {
     "eval_bad_candidates": "후보 수(candidates)는 1에서 {most} 사이여야 합니다.",
     "eval_judge_config": "판정 모델 설정이 올바르지 않습니다: {error}",
     "eval_needs_judge": "이 평가에는 판정 모델이 필요합니다. 판정 모델과 API 키를 설정하세요.",
-    # studio/hub/client.py ({action} is the Hub request in English, as its callers name it)
+    # studio/hub/client.py ({action} is one of the hub_act_* phrases below)
     "hub_bad_repo_name": "{repo!r}은(는) 올바른 저장소 이름이 아닙니다. 영문자, 숫자, - _ .로 된 owner/name 형식을 쓰세요.",
     "hub_not_your_namespace": "{repo}은(는) {namespace!r}의 저장소인데, 토큰은 {user!r}의 것입니다. 자신의 이름공간에 있는 이름을 고르세요 (예: {user}/{name}).",
     "hub_no_token": "Hugging Face 토큰이 없습니다. HF_TOKEN에 쓰기 권한이 있는 토큰을 설정하세요 ({page}).",
@@ -764,6 +775,9 @@ ERRORS_KO = {
     "data_no_rows": "파일에 행이 없습니다.",
     "data_header_only": "파일에 헤더만 있고 데이터 행이 없습니다.",
     "data_all_dropped": "쓸 수 있는 행이 없습니다: {total}행을 모두 뺐습니다 ({reasons}).",
+    "data_drop_missing": "빠진 값 {count}행",
+    "data_drop_duplicate": "중복 {count}행",
+    "data_drop_too_long": "너무 긴 값 {count}행",
     # studio/training/runs.py
     "run_unknown": "run {ref!r}이(가) 없습니다. python -m studio runs list로 목록을 확인하세요.",
     "run_imported_not_pushed": "{missing}. 이 run은 Hub에 올린 적이 없어 여기서 불러올 수 없습니다. 학습한 컴퓨터에서 Hub에 올리세요.",
@@ -827,6 +841,69 @@ ERRORS_KO = {
     "space_adapter_incomplete": "{repo}의 커밋 {commit}에 {files}이(가) 없습니다.",
     "space_cleanup_local": "작업 {job}은(는) Space에서 학습하지 않았습니다. Hub에서 정리할 것이 없습니다.",
     "space_cleanup_active": "작업 {job}은(는) Space에서 {status} 상태입니다. 정리하기 전에 취소하세요.",
+    # studio/training/config.py, presets.py: ConfigError and its problems
+    "config_invalid": "학습 설정이 잘못되었습니다: {problems}",
+    "cfg_unknown_parameter": "알 수 없는 파라미터 {name!r}",
+    "cfg_bad_value": "{name}: {error}",
+    "cfg_expected_bool": "true 또는 false여야 하는데 {value!r}입니다",
+    "cfg_expected_int": "정수여야 하는데 {value!r}입니다",
+    "cfg_expected_number": "숫자여야 하는데 {value!r}입니다",
+    "cfg_base_model_empty": "base_model이 비어 있습니다. 내장 모델, 로컬 폴더, Hub id 중 하나를 고르세요",
+    "cfg_project_name": "project_name {name!r}은(는) 영문자, 숫자, 하이픈으로 {limit}자 이하여야 합니다 (AutoTrain의 규칙이며, 스튜디오가 작업 번호를 붙입니다)",
+    "cfg_target_modules": "target_modules {value!r}은(는) all-linear이거나 q_proj,v_proj처럼 쉼표로 구분한 모듈 이름이어야 합니다",
+    "cfg_space_needs_username": "backend {backend}은(는) Hugging Face Space에서 작업을 실행합니다. hub_username을 설정하세요",
+    "cfg_out_of_range": "{name}은(는) {range} 범위여야 하는데({meaning}) {value}입니다",
+    "cfg_not_one_of": "{name} {value!r}은(는) 다음 중 하나가 아닙니다: {choices}",
+    "cfg_quantization_needs_gpu": "quantization {value}에는 CUDA GPU(bitsandbytes)가 필요한데 이 컴퓨터에는 없습니다. none을 고르세요",
+    "cfg_fp16_needs_gpu": "mixed_precision fp16에는 GPU가 필요한데 이 컴퓨터에는 없습니다. none이나 auto를 고르세요",
+    "cfg_bf16_emulated": "AVX512-BF16이나 AMX가 없는 CPU에서 mixed_precision bf16은 에뮬레이션되어 fp32보다 느립니다. none이나 auto를 고르세요",
+    "cfg_optimizer_needs_gpu": "optimizer {value}에는 CUDA GPU(bitsandbytes)가 필요합니다. adamw_torch를 고르세요",
+    "cfg_block_too_long": "block_size {block}이(가) 모델이 받을 수 있는 길이보다 깁니다 (max_position_embeddings = {limit})",
+    "cfg_not_autotrain": "AutoTrain 설정이 아닙니다. `task`, `base_model`, `params`가 필요합니다",
+    "cfg_task_unsupported": "task {task!r}은(는) 지원하지 않습니다. 스튜디오는 llm-sft를 학습합니다",
+    "cfg_not_yaml": "올바른 YAML이 아닙니다: {error}",
+    "cfg_file_not_yaml": "{file}은(는) 올바른 YAML이 아닙니다: {error}",
+    "cfg_file_no_mapping": "{file}에 YAML 매핑이 없습니다",
+    "cfg_sweep_needs_preset": "{file}: 스윕에는 `preset`(기본 설정)과 `grid`가 필요합니다",
+    "cfg_sweep_of_sweep": "{file}: 스윕의 기본 설정은 다른 스윕이 아니라 프리셋이어야 합니다",
+    "cfg_grid_not_mapping": "스윕 그리드는 파라미터 이름마다 값 목록을 적어야 합니다",
+    "cfg_grid_unknown": "그리드: 알 수 없는 파라미터 {name!r}",
+    "cfg_grid_empty": "그리드: {name}에는 비어 있지 않은 값 목록이 필요합니다",
+    "cfg_grid_not_yaml": "스윕 그리드가 올바른 YAML이 아닙니다: {error}",
+    "bound_lr": "학습률",
+    "bound_epochs": "학습 행을 도는 횟수",
+    "bound_batch_size": "장치당 한 단계의 행 수",
+    "bound_gradient_accumulation": "한 번 갱신하기 전에 더하는 단계 수",
+    "bound_block_size": "학습 블록의 토큰 수. AutoTrain의 model_max_length가 따라갑니다",
+    "bound_warmup_ratio": "워밍업하는 단계의 비율",
+    "bound_weight_decay": "AdamW의 분리된 가중치 감쇠",
+    "bound_lora_r": "LoRA 행렬의 랭크",
+    "bound_lora_alpha": "LoRA 스케일의 분자 (보통 2 × r)",
+    "bound_lora_dropout": "확률",
+    "bound_max_grad_norm": "그래디언트 클리핑 노름",
+    "bound_logging_steps": "손실을 기록하는 단계 간격",
+    "bound_seed": "부호 없는 32비트 난수 시드",
+    "bound_data_fraction": "학습 행의 비율",
+    "bound_max_train_rows": "최대 학습 행 수, 시드 고정 표본 (0: 전부)",
+    "block_unchecked": "block_size {block}에 학습 행이 들어가는지 확인하지 못했습니다: {error}",
+    "block_cuts": "block_size {block}이(가) 학습 행 {rows}개 중 {cut}개({share:.1%}, {model}의 토크나이저로 셈)보다 짧습니다. AutoTrain은 더 긴 행을 block_size에서 자르므로, 모델은 그 질문과 정답 SQL을 함께 보지 못합니다. block_size {whole}이면 {percent}%의 행이, {longest}이면 모든 행이 온전합니다",
+    "block_refused": "{note} (잘려도 되는 행은 최대 {limit:.0%}입니다)",
+    # studio/hub/ and studio/training/spaces_backend.py: the Hub request a failure names ({action})
+    "hub_act_check_token": "Hugging Face 토큰 확인",
+    "hub_act_create": "{repo} 만들기",
+    "hub_act_push": "{repo}에 올리기",
+    "hub_act_download": "{repo} 내려받기",
+    "hub_act_check": "{repo} 확인",
+    "hub_act_read": "{repo} 읽기",
+    "hub_act_delete": "{repo} 삭제",
+    "hub_act_download_adapter": "{repo}에서 어댑터 내려받기",
+    "hub_act_configure_space": "Space {space} 설정",
+    "hub_act_request_hardware": "Space {space}에 {hardware} 요청",
+    "hub_act_restart_space": "Space {space} 재시작",
+    "hub_act_space_secrets": "Space {space}의 비밀 값 설정",
+    "hub_act_space_stage": "Space {space}의 상태 읽기",
+    "hub_act_space_log": "Space {space}의 로그 읽기",
+    "hub_act_pause_space": "Space {space} 일시 정지",
     # studio/access.py: what only admins may do, and the refusal
     "action_start_training": "학습 시작",
     "action_cancel_training": "학습 취소",
@@ -917,18 +994,24 @@ def adapt_phrases(text: str, request: gr.Request | None = None) -> str:
 
 def error_text(exc: BaseException, request: gr.Request | None = None) -> str:
     """A failure's message in the request's language: for a Korean browser, the Korean of a keyed
-    StudioError (its StudioError params translated too); else, or without a Korean text, the English message
+    StudioError (its keyed params translated too); else, or without a Korean text, the English message
     it carries."""
-    return _korean(exc) if language_of(request) == "ko" else str(exc)
+    return translated(exc, request)
 
 
-def _korean(exc: BaseException) -> str:
-    template = ERRORS_KO.get(getattr(exc, "key", None) or "")
+def translated(words: object, request: gr.Request | None = None) -> str:
+    """Keyed words (a StudioError, a Phrase, Phrases) in the request's language; anything else as its str."""
+    return _korean(words) if language_of(request) == "ko" else str(words)
+
+
+def _korean(words: object) -> str:
+    if isinstance(words, Phrases):
+        return words.separator.join(_korean(phrase) for phrase in words)
+    template = ERRORS_KO.get(getattr(words, "key", None) or "")
     if template is None:
-        return str(exc)
-    params = {name: _korean(value) if isinstance(value, StudioError) else value
-              for name, value in exc.params.items()}
+        return str(words)
+    params = {name: _korean(value) if isinstance(value, KEYED) else value for name, value in words.params.items()}
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):  # a Korean text out of step with its params: English is right
-        return str(exc)
+        return str(words)

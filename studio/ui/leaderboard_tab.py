@@ -178,7 +178,7 @@ def redraw(props: list[dict] | dict):
 
 
 @user_errors
-def refresh_pickers():
+def refresh_pickers(request: gr.Request):
     """Fresh choices for the filters and the run pickers (after training, evaluating or deleting)."""
     found = lb.choices(lb.load_board())
     names = ("base_models", "datasets", "eval_sets", "modes", "runs", "candidates", "candidates", "runs")

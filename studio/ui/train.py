@@ -51,7 +51,7 @@ from studio.training.truncation import (
 )
 from studio.ui.choices import model_names, refresh_on_focus
 from studio.ui.errors import user_errors
-from studio.ui.i18n import error_text, say, t
+from studio.ui.i18n import error_text, say, t, translated
 
 DEFAULT_PRESET = "cpu-full.yml"
 BOOK_PRESET = "book-qlora-gpu.yml"
@@ -260,7 +260,8 @@ def _where_lines(jobs: list[Job], request: gr.Request) -> list[str]:
 
 def _note_text(note: BlockSizeNote, request: gr.Request) -> str:
     if note.unchecked:
-        return say("train_block_unchecked", request, block=note.block_size, reason=note.unchecked)
+        return say("train_block_unchecked", request, block=note.block_size,
+                   reason=translated(note.unchecked, request))
     return say("train_block_cuts", request, block=note.block_size, cut=note.cut, rows=note.rows,
                share=note.share, whole=note.whole, percent=WHOLE_PERCENT, longest=note.longest)
 

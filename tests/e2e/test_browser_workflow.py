@@ -3,7 +3,9 @@
 
 Data: load the bundled sample and save a 20 % version → Train: a short real LoRA job (8 rows, 768-token
 blocks) → wait until it succeeds with a loss → Playground: a Korean question with the new adapter gives SQL →
-Evaluate: the base model and the run on 3 rows → Leaderboard: both rows with their EX. A screenshot of each
+Evaluate: the base model and the run on 3 rows → Leaderboard: both rows with their EX. On each tab a failing
+action (a file without answers, an invalid project name, an empty question, no evaluation set, no run picked)
+must read in Korean, with no English sentence in it. A screenshot of each
 tab goes to tests/e2e/screenshots/ (or $STUDIO_E2E_SCREENSHOTS), with the last page's HTML and app log for
 reading a failure. The page may reach nothing but the app (127.0.0.1).
 
@@ -28,7 +30,8 @@ import pytest
 
 from studio.settings import DEFAULT_MODEL, REPO_ROOT
 from studio.ui.examples import QUESTIONS
-from studio.ui.i18n import MESSAGES
+from studio.ui.i18n import ERRORS_KO, MESSAGES
+from studio.ui.i18n import KO as LABELS
 
 KO = MESSAGES["ko"]  # the browser asks for Korean: the UI's run-time messages come from this table
 SCREENSHOTS = Path(os.environ.get("STUDIO_E2E_SCREENSHOTS") or Path(__file__).parent / "screenshots")
@@ -210,6 +213,11 @@ def pick(page, elem_id: str, value: str) -> None:
     page.keyboard.press("Escape")
 
 
+def choose(page, elem_id: str, label: str) -> None:
+    """A gr.Radio's choice, by its label as the Korean page shows it."""
+    page.click(f'#{elem_id} [data-testid="{label}-radio-label"]')
+
+
 def text_of(page, elem_id: str) -> str:
     return page.locator(f"#{elem_id}").inner_text()
 
@@ -233,9 +241,25 @@ def table(page, elem_id: str) -> list[dict[str, str]]:
     return rows
 
 
-def pattern_of(key: str, **groups: str) -> str:
-    """A regex for a Korean message with its {fields} as the given groups (or anything)."""
-    parts = re.split(r"\{(\w+)[^}]*\}", KO[key])  # literal text and field names, alternating
+# Four English words in a row: a sentence a Korean reader was not meant to see (identifiers such as
+# block_size, HF_TOKEN or owner/name are not words here).
+ENGLISH_SENTENCE = re.compile(r"\b[a-z]{2,}(?:[ ,]+[a-z]{2,}){3}\b")
+
+
+def toast(page) -> str:
+    """The error a failing action shows (waited for), closed once read."""
+    text = page.locator("[data-testid=toast-text]").first.inner_text(timeout=STEP_TIMEOUT_MS)
+    page.locator("[data-testid=toast-close]").first.click()
+    return text
+
+
+def assert_korean(text: str) -> None:
+    assert re.search("[가-힣]", text) and not ENGLISH_SENTENCE.search(text), text
+
+
+def pattern_of(key: str, texts: dict[str, str] = KO, **groups: str) -> str:
+    """A regex for a Korean message (of `texts`) with its {fields} as the given groups (or anything)."""
+    parts = re.split(r"\{(\w+)[^}]*\}", texts[key])  # literal text and field names, alternating
     return "".join(groups.get(part, ".*?") if i % 2 else re.escape(part) for i, part in enumerate(parts))
 
 
@@ -264,6 +288,16 @@ def test_the_whole_workflow_through_the_browser(page, app):  # page first: no Ch
     page.goto(app.url)
     page.wait_for_selector("#data-load")
 
+    # Every tab's failing action reads in Korean (here: a file whose every row lacks its SQL answer).
+    choose(page, "data-source", LABELS["data.source_file"])
+    page.locator("#data-file input[type=file]").set_input_files(_answerless_csv(app.home))
+    page.click("#data-load")
+    dropped = toast(page)
+    assert_korean(dropped)
+    reasons = re.escape(ERRORS_KO["data_drop_missing"].format(count=1))  # the reason, translated too
+    assert re.search(pattern_of("data_all_dropped", ERRORS_KO, reasons=reasons), dropped), dropped
+    choose(page, "data-source", LABELS["data.source_sample"])
+
     # Data: the bundled sample, validated, then a 20 % version saved (held-out game domain for evaluation).
     page.click("#data-load")
     report = wait_for_text(page, "data-report", r"\d,?\d{3}")
@@ -284,6 +318,8 @@ def test_the_whole_workflow_through_the_browser(page, app):  # page first: no Ch
     pick(page, "train-dataset", version)
     for field, value in TRAIN.items():
         set_number(page, f"train-{field}", value)
+    set_text(page, "train-project-name", "두 단어")  # the form's problems, in place of the YAML
+    assert_korean(wait_for_text(page, "train-yaml", pattern_of("config_invalid", ERRORS_KO)))
     set_text(page, "train-project-name", PROJECT)
     yaml = wait_for_text(page, "train-yaml", rf"project_name: {PROJECT}")
     assert "block_size: 1280" in yaml and "lr: 0.003" in yaml and "peft: true" in yaml, yaml
@@ -301,8 +337,11 @@ def test_the_whole_workflow_through_the_browser(page, app):  # page first: no Ch
     shoot(page, "2-train")
     trained_at = time.monotonic()
 
-    # Playground: a Korean question to the base model with the new adapter.
+    # Playground: a Korean question to the base model with the new adapter (asked nothing first).
     open_tab(page, "playground")
+    set_text(page, "playground-question", " ")
+    page.click("#playground-generate")
+    assert_korean(toast(page))
     pick(page, "playground-adapter", job)
     set_number(page, "playground-max-new-tokens", "64")
     set_text(page, "playground-question", QUESTIONS[0])
@@ -315,6 +354,8 @@ def test_the_whole_workflow_through_the_browser(page, app):  # page first: no Ch
 
     # Evaluate: the run and the base model on the first rows of the version's evaluation set, by execution.
     open_tab(page, "evaluate")
+    page.click("#evaluate-start")  # no evaluation set chosen yet
+    assert_korean(toast(page))
     pick(page, "evaluate-runs", job)
     assert DEFAULT_MODEL in text_of(page, "evaluate-bases")  # the base model is chosen by default
     pick(page, "evaluate-dataset", version)
@@ -342,9 +383,17 @@ def test_the_whole_workflow_through_the_browser(page, app):  # page first: no Ch
         assert 0 <= float(board[name]["EX"]) <= 1 and board[name]["rows"] == str(EVAL_ROWS), board[name]
     assert float(board[job]["final_loss"]) == pytest.approx(float(loss.group(1)), abs=1e-3), board[job]
     assert re.search(pattern_of("lb_count", shown=r"\d+", total=r"\d+"), text_of(page, "leaderboard-count"))
+    page.click("#leaderboard-reproduce")  # no run picked
+    assert_korean(toast(page))
     shoot(page, "4-leaderboard")
     print(f"browser workflow: {time.monotonic() - started:.0f} s (training done at "
           f"{trained_at - started:.0f} s); screenshots in {SCREENSHOTS}")
+
+
+def _answerless_csv(home: Path) -> Path:
+    path = home / "answerless.csv"
+    path.write_text("db_id,context,question,answer\n1,CREATE TABLE t (a INT);,질문,\n", encoding="utf-8")
+    return path
 
 
 def _wait_for_job(page, job: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from studio.data.sample.model import ROLES
-from studio.errors import StudioError
+from studio.errors import Phrase, Phrases, StudioError
 
 COLUMNS = ("table", "column", "korean", "role", "unit")
 ROLE_CHOICES = ("",) + ROLES  # "": inferred from the column's type, keys and values
@@ -83,7 +83,7 @@ class Glossary:
                 if t.table not in tables or (t.column and t.column not in tables[t.table])]
 
 
-def glossary_from_rows(rows, where: str = "the glossary") -> Glossary:
+def glossary_from_rows(rows, where: str | None = None) -> Glossary:
     """Terms from table rows (the CSV's or the Data tab's), checked; blank lines are skipped."""
     terms, problems = [], []
     for number, row in enumerate(rows, start=1):
@@ -94,15 +94,18 @@ def glossary_from_rows(rows, where: str = "the glossary") -> Glossary:
         term = Term(*cells)
         problem = _problem(term)
         if problem:
-            problems.append(f"row {number}: {problem}")
+            problems.append(Phrase("row {row}: {problem}", key="adapt_glossary_row", row=number,
+                                   problem=problem))
         else:
             terms.append(term)
     if len(terms) > MAX_TERMS:
-        problems.append(f"more than {MAX_TERMS:,} terms")
+        problems.append(Phrase("more than {limit:,} terms", key="adapt_glossary_too_many", limit=MAX_TERMS))
+    if len(problems) > 5:
+        problems[5:] = [Phrase("and {count} more", key="adapt_glossary_more", count=len(problems) - 5)]
     if problems:
+        where = where or Phrase("the glossary", key="adapt_the_glossary")
         raise StudioError("{where} has bad rows: {problems}", key="adapt_bad_glossary", where=where,
-                          problems="; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)"
-                                                              if len(problems) > 5 else ""))
+                          problems=Phrases(problems))
     return Glossary(()).merged(Glossary(tuple(terms)))  # a repeated (table, column) keeps its last words
 
 
@@ -163,16 +166,17 @@ def _korean(word: str | None) -> bool:
     return bool(word) and bool(_HANGUL.search(word)) and len(word) <= MAX_WORD
 
 
-def _problem(term: Term) -> str:
+def _problem(term: Term) -> Phrase | None:
     if not term.table:
-        return "no table"
+        return Phrase("no table", key="adapt_term_no_table")
     if term.role not in ROLE_CHOICES:
-        return f"unknown role {term.role!r} (one of {', '.join(ROLES)}, or empty)"
+        return Phrase("unknown role {role!r} (one of {roles}, or empty)", key="adapt_term_unknown_role",
+                      role=term.role, roles=", ".join(ROLES))
     if term.role and not term.column:
-        return "a table has no role (give it to a column)"
+        return Phrase("a table has no role (give it to a column)", key="adapt_term_table_role")
     if len(term.korean) > MAX_WORD or len(term.unit) > MAX_WORD:
-        return f"a word longer than {MAX_WORD} characters"
-    return ""
+        return Phrase("a word longer than {limit} characters", key="adapt_term_too_long", limit=MAX_WORD)
+    return None
 
 
 def _read_bytes(path: Path) -> bytes:
