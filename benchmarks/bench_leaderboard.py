@@ -158,13 +158,10 @@ def main(argv: list[str] | None = None) -> dict:
         from studio import registry
         from studio.settings import load_settings
 
-        db = registry.connect(load_settings().registry_path)
-        started = time.perf_counter()
-        with db:
-            db.execute("BEGIN")
+        with registry.session(load_settings().registry_path, begin="DEFERRED") as db:
+            started = time.perf_counter()  # the fill and its commit, not the registry's creation
             data = fill_registry(db, args.runs, args.rows)
         data["fill_s"] = round(time.perf_counter() - started, 1)
-        db.close()
         demo, client = launch()
         try:
             timings = measure(client)

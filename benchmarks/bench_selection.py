@@ -21,7 +21,6 @@ import platform
 import statistics
 import sys
 import time
-from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +38,7 @@ SCRATCH = RESULTS / "tmp" / "selection"
 
 def measure_once(eval_set, candidates: int, max_new_tokens: int) -> dict:
     """One evaluation with every answer generated now; its speed and scores."""
-    with closing(registry.connect(load_settings().registry_path)) as db:
+    with registry.session(load_settings().registry_path) as db:
         db.execute("DELETE FROM generations")
     load = os.getloadavg()[0]
     options = EvalOptions(mode="execution", max_new_tokens=max_new_tokens, candidates=candidates)

@@ -11,7 +11,6 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -286,7 +285,7 @@ def generate_answers(candidate: Candidate, rows: pd.DataFrame, template: str, op
     prompts = candidate_prompts(candidate, rows, template, settings)
     ddl_of = dict(zip(prompts, rows["context"]))
     keys = options.generation_keys
-    with _registry(settings) as db:
+    with registry.session(settings.registry_path) as db:
         known = {key: _cached_generations(db, candidate, prompts, options.max_new_tokens, key) for key in keys}
         missing = [(prompt, key) for key in keys for prompt in dict.fromkeys(prompts) if prompt not in known[key]]
         if missing:
@@ -322,11 +321,6 @@ def _sample_seed(key: str, prompt: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{key}\n{prompt}".encode("utf-8")).digest()[:8], "big") >> 1
 
 
-def _registry(settings: Settings | None):
-    """The registry, closed when the block ends (sqlite3's own `with` commits, it does not close)."""
-    return closing(registry.connect((settings or load_settings()).registry_path))
-
-
 def _prompt_key(prompt: str) -> str:
     return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
 
@@ -347,8 +341,7 @@ def _cached_generations(db, candidate: Candidate, prompts: Sequence[str], max_ne
 def _remember(db, candidate: Candidate, answers: Sequence[tuple[str, str, tuple[str, str]]],
               max_new_tokens: int) -> None:
     """Store (prompt, generations key, (completion, problem)) answers."""
-    with db:
-        db.execute("BEGIN")
+    with registry.transaction(db):
         db.executemany(
             "INSERT OR REPLACE INTO generations (candidate, prompt_sha, max_new_tokens, decoding, completion,"
             " problem, created_at) VALUES (?, ?, ?, ?, ?, ?, datetime('now'))",
@@ -358,8 +351,8 @@ def _remember(db, candidate: Candidate, answers: Sequence[tuple[str, str, tuple[
 
 def _store(candidate: Candidate, eval_set: EvalSet, options: EvalOptions, summary: Summary, rows: list[dict],
            generate_seconds: float, settings: Settings, adapted: str | None = None) -> int:
-    with _registry(settings) as db, db:
-        db.execute("BEGIN")  # the registry runs in autocommit: the evaluation and its rows land together
+    # One transaction: the evaluation and its rows land together, or neither does.
+    with registry.session(settings.registry_path, begin="DEFERRED") as db:
         cursor = db.execute(
             """INSERT INTO evaluations (created_at, candidate, run_name, base_model, adapter, eval_set,
                    dataset_version, mode, judge_model, options, summary, rows, accuracy, ex_score,
@@ -396,7 +389,7 @@ def estimate_judge_cost(eval_set: EvalSet, options: EvalOptions, judge: Judge) -
 
 def list_evaluations(settings: Settings | None = None, limit: int = 1000) -> pd.DataFrame:
     """Stored evaluations, newest first: one row each with its scores."""
-    with _registry(settings) as db:
+    with registry.session((settings or load_settings()).registry_path) as db:
         return pd.read_sql_query(
             """SELECT id, created_at, candidate, run_name, base_model, eval_set, mode, decoding, judge_model,
                       rows, accuracy, ex_score, judge_score, agreement, cost_usd, generate_seconds
@@ -406,7 +399,7 @@ def list_evaluations(settings: Settings | None = None, limit: int = 1000) -> pd.
 def evaluation_rows(evaluation_ids: Sequence[int], settings: Settings | None = None) -> pd.DataFrame:
     """The stored rows of some evaluations, with the candidate each belongs to."""
     marks = ",".join("?" * len(evaluation_ids))
-    with _registry(settings) as db:
+    with registry.session((settings or load_settings()).registry_path) as db:
         return pd.read_sql_query(
             f"""SELECT e.candidate, r.* FROM evaluation_rows r JOIN evaluations e ON e.id = r.evaluation_id
                 WHERE r.evaluation_id IN ({marks}) ORDER BY r.row_index, e.id""", db, params=list(evaluation_ids))
@@ -448,7 +441,7 @@ def side_by_side(rows: pd.DataFrame) -> pd.DataFrame:
 
 def latest_summary(run_name: str, settings: Settings | None = None) -> dict | None:
     """The summary of a run's most recent evaluation (for its model card), or None."""
-    with _registry(settings) as db:
+    with registry.session((settings or load_settings()).registry_path) as db:
         # By when it was made: an evaluation imported from the results mirror gets a higher id than newer ones.
         row = db.execute("SELECT summary, eval_set FROM evaluations WHERE run_name = ? "
                          "ORDER BY created_at DESC, id DESC LIMIT 1", (run_name,)).fetchone()

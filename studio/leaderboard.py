@@ -17,8 +17,7 @@ from __future__ import annotations
 import math
 import shutil
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,18 +95,12 @@ LEFT JOIN datasets d ON d.id = r.dataset_version
 """
 
 
-@contextmanager
-def _registry(settings: Settings | None) -> Iterator[sqlite3.Connection]:
-    with closing(registry.connect((settings or load_settings()).registry_path)) as db:
-        yield db
-
-
 # -- the board -----------------------------------------------------------------------------------------
 
 def load_board(settings: Settings | None = None) -> pd.DataFrame:
     """Every leaderboard row, unfiltered, in the order of COLUMNS (newest runs first)."""
     settings = settings or load_settings()
-    with _registry(settings) as db:
+    with registry.session(settings.registry_path) as db:
         raw = pd.read_sql_query(BOARD_SQL.format(hub=_hub_column(db)), db)
     board = raw.assign(filters=_filters(raw), hub=_hub_links(raw, settings))
     for column in WHOLE_NUMBERS:
@@ -357,7 +350,7 @@ def candidate_config(name: str, settings: Settings | None = None) -> dict[str, o
 
 def _evaluated_base_model(candidate: str, settings: Settings | None) -> str:
     """The base model a candidate's latest evaluation loaded (a Hub adapter names its own)."""
-    with _registry(settings) as db:
+    with registry.session((settings or load_settings()).registry_path) as db:
         row = db.execute("SELECT base_model FROM evaluations WHERE candidate = ? "
                          "ORDER BY created_at DESC, id DESC LIMIT 1", (candidate,)).fetchone()
     if row is None:
@@ -426,7 +419,7 @@ def plan_deletion(name: str, settings: Settings | None = None) -> Deletion:
     settings = settings or load_settings()
     require_local_run(name, "deleted")
     run = get_run(name, settings)
-    with _registry(settings) as db:
+    with registry.session(settings.registry_path) as db:
         job = db.execute("SELECT name FROM jobs WHERE id = ?", (run.job_id,)).fetchone()
         evaluations, rows = db.execute(
             "SELECT COUNT(*), (SELECT COUNT(*) FROM evaluation_rows WHERE evaluation_id IN"
@@ -448,18 +441,16 @@ def delete_run(name: str, settings: Settings | None = None) -> Deletion:
     folders. Rows go in one transaction first, so a failure never leaves a run whose files are gone."""
     settings = settings or load_settings()
     plan = plan_deletion(name, settings)
-    with _registry(settings) as db:
-        try:
-            with db:
-                db.execute("BEGIN IMMEDIATE")
-                db.execute("DELETE FROM evaluations WHERE run_name = ?", (plan.run,))  # rows cascade
-                db.execute("DELETE FROM generations WHERE candidate = ?", (plan.run,))
-                job_id = db.execute("SELECT job_id FROM runs WHERE name = ?", (plan.run,)).fetchone()[0]
-                db.execute("DELETE FROM runs WHERE name = ?", (plan.run,))
-                db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
-        except sqlite3.IntegrityError as exc:
-            raise StudioError("cannot delete run {run}: other records refer to it ({error})",
-                              key="lb_delete_referenced", run=plan.run, error=exc) from None
+    try:
+        with registry.session(settings.registry_path, begin="IMMEDIATE") as db:
+            db.execute("DELETE FROM evaluations WHERE run_name = ?", (plan.run,))  # rows cascade
+            db.execute("DELETE FROM generations WHERE candidate = ?", (plan.run,))
+            job_id = db.execute("SELECT job_id FROM runs WHERE name = ?", (plan.run,)).fetchone()[0]
+            db.execute("DELETE FROM runs WHERE name = ?", (plan.run,))
+            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+    except sqlite3.IntegrityError as exc:
+        raise StudioError("cannot delete run {run}: other records refer to it ({error})",
+                          key="lb_delete_referenced", run=plan.run, error=exc) from None
     for path in plan.paths:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     return plan

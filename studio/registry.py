@@ -1,5 +1,8 @@
 """The studio's SQLite registry: data sets, jobs, runs, evaluations.
 
+Open it with `session` (connect, maybe one transaction, close); a connection held on purpose (the training
+worker's loop) is a session too, and takes its transactions with `transaction`.
+
 Schema changes are small named migration functions, applied once each, in order, and recorded in the
 `_migrations` table (the approach of simonw/llm). To change the schema, append a new `@migration`
 function; never edit one that has shipped.
@@ -8,17 +11,59 @@ function; never edit one that has shipped.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal, get_args
 
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[Migration] = []
+Begin = Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE"]
+
+
+class Busy(sqlite3.OperationalError):
+    """A transaction could not begin: another connection held the lock for longer than the busy timeout."""
 
 
 def migration(fn: Migration) -> Migration:
     """Register a schema migration; its function name is its identity in `_migrations`."""
     MIGRATIONS.append(fn)
     return fn
+
+
+@contextmanager
+def session(path: Path, *, begin: Begin | None = None,
+            busy_timeout_ms: int | None = None) -> Iterator[sqlite3.Connection]:
+    """The registry at `path`, closed when the block ends. Without `begin` each statement commits on its
+    own (autocommit); with it the block is one transaction (`BEGIN <begin>`), committed when the block ends
+    and rolled back if it raises. `busy_timeout_ms` shortens the wait for another writer's lock (connecting
+    waits up to 30 s), so that a BEGIN which cannot have it raises `Busy` soon."""
+    db = connect(path)
+    try:
+        if busy_timeout_ms is not None:
+            db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if begin is None:
+            yield db
+        else:
+            with transaction(db, begin):
+                yield db
+    finally:
+        db.close()
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection, begin: Begin = "DEFERRED") -> Iterator[sqlite3.Connection]:
+    """One transaction on an open registry connection: committed when the block ends, rolled back if it
+    raises. IMMEDIATE takes the write lock at once, so that what the block reads stays true until it
+    commits (two workers never claim the same job)."""
+    if begin not in get_args(Begin):  # it is spliced into the SQL
+        raise ValueError(f"not a transaction mode: {begin!r}")
+    try:
+        db.execute(f"BEGIN {begin}")
+    except sqlite3.OperationalError as exc:
+        raise Busy(*exc.args) from exc
+    with db:  # sqlite3's own `with`: commit, or roll back on an exception
+        yield db
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -40,8 +85,7 @@ def migrate(db: sqlite3.Connection) -> list[str]:
     for fn in MIGRATIONS:
         if fn.__name__ in done:
             continue
-        with db:  # each migration and its record commit together, or not at all
-            db.execute("BEGIN")
+        with transaction(db):  # each migration and its record commit together, or not at all
             fn(db)
             db.execute(
                 "INSERT INTO _migrations (name, applied_at) VALUES (?, datetime('now'))", (fn.__name__,)

@@ -42,3 +42,23 @@ def test_the_hub_layer_knows_no_training_runs():
     for path in (ROOT / "studio" / "hub").rglob("*.py"):
         bad = {m for m in imported_modules(path) if m.startswith("studio.training")}
         assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def registry_connections(path: Path) -> list[str]:
+    """Where a module opens the registry other than through `registry.session`: `registry.connect`, or a
+    plain `sqlite3.connect` on a `registry_path`."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        text = ast.unparse(node) if isinstance(node, (ast.Attribute, ast.Call)) else ""
+        if isinstance(node, ast.ImportFrom) and node.module == "studio.registry":
+            found += [f"from studio.registry import {a.name}" for a in node.names if a.name == "connect"]
+        elif text == "registry.connect" or (text.startswith("sqlite3.connect(") and "registry_path" in text):
+            found.append(f"line {node.lineno}: {text}")
+    return found
+
+
+def test_the_registry_is_opened_only_through_its_session():
+    """registry.session connects, transacts and always closes: no module keeps its own try/finally."""
+    for path in (ROOT / "studio").rglob("*.py"):
+        found = [] if path == ROOT / "studio" / "registry.py" else registry_connections(path)
+        assert not found, f"{path.relative_to(ROOT)}: {found}"

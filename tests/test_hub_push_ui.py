@@ -6,10 +6,9 @@ deployment an anonymous call is refused on the server."""
 import pytest
 from gradio_client import Client
 
-from studio import access
+from studio import access, registry
 from studio.settings import load_settings
 from studio.training.config import TrainingConfig
-from studio.training.jobs import open_registry
 from studio.training.runs import insert_run
 from tests.app_support import served_app
 from tests.test_hub_push import FAILURES, make_adapter, tiny_base  # noqa: F401 - the tiny model fixture
@@ -22,25 +21,18 @@ RUN = "book r16/a32"
 
 def register_run(name: str, adapter, base) -> None:
     """A run as the training worker records one, with a real adapter on the tiny base model."""
-    db = open_registry(load_settings())
-    try:
-        with db:
-            insert_run(db, name=name, job_id=None, base_model=str(base), base_model_path=base,
-                       dataset_ref="folder", dataset_version=None, train_rows=8, adapter_path=adapter,
-                       merged=False, config=TrainingConfig(lora_r=2, lora_alpha=4), duration_s=10.0,
-                       train_runtime_s=8.0, final_loss=1.5, train_loss=1.7, tokens_per_s=None,
-                       hardware={"device": "cpu", "cpu_count": 2}, software={})
-    finally:
-        db.close()
+    with registry.session(load_settings().registry_path) as db:
+        insert_run(db, name=name, job_id=None, base_model=str(base), base_model_path=base,
+                   dataset_ref="folder", dataset_version=None, train_rows=8, adapter_path=adapter,
+                   merged=False, config=TrainingConfig(lora_r=2, lora_alpha=4), duration_s=10.0,
+                   train_runtime_s=8.0, final_loss=1.5, train_loss=1.7, tokens_per_s=None,
+                   hardware={"device": "cpu", "cpu_count": 2}, software={})
 
 
 def hub_link(name: str) -> tuple[str | None, str | None]:
     """Where the registry says the run was pushed (url, commit)."""
-    db = open_registry(load_settings())
-    try:
+    with registry.session(load_settings().registry_path) as db:
         return tuple(db.execute("SELECT hub_url, hub_commit FROM runs WHERE name = ?", (name,)).fetchone())
-    finally:
-        db.close()
 
 
 @pytest.fixture

@@ -300,11 +300,8 @@ def test_export_csv_keeps_every_column_and_the_korean(sweep, tmp_path):
 
 
 def _count(sql: str, *args) -> int:
-    db = registry.connect(load_settings().registry_path)
-    try:
+    with registry.session(load_settings().registry_path) as db:
         return db.execute(sql, args).fetchone()[0]
-    finally:
-        db.close()
 
 
 def test_deleting_a_run_removes_its_files_and_rows_and_nothing_else(sweep, tmp_path):

@@ -9,8 +9,9 @@ import pytest
 from gradio_client import Client
 
 from studio import leaderboard as lb
+from studio import registry
 from studio.settings import load_settings
-from studio.training.jobs import jobs_dir, open_registry
+from studio.training.jobs import jobs_dir
 from studio.training.runs import get_run
 from tests.app_support import served_app
 from tests.test_leaderboard import EVAL_SET, HUB_LABEL, LARGE, SMALL, Registry, fill
@@ -74,11 +75,8 @@ def test_board_filters_plots_export_and_comparison(app):
 
 
 def _newest_job():
-    db = open_registry(load_settings())
-    try:
+    with registry.session(load_settings().registry_path) as db:
         return db.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT 1").fetchone()
-    finally:
-        db.close()
 
 
 def test_reproduce_queues_the_same_configuration_and_delete_asks_first(app):

@@ -82,20 +82,16 @@ def test_rows_carry_their_example_and_render_with_it(index):
 def registered_run(name: str, version: str | None) -> str:
     """A run as the worker records one, trained on `version` (a prepared data set) or on a folder (None)."""
     settings = load_settings()
-    db = registry.connect(settings.registry_path)
-    try:
-        with db:
-            job_id = db.execute(
-                "INSERT INTO jobs (name, status, config, dataset_ref, dataset_version, train_rows, model_path,"
-                " loss_scale, created_at) VALUES (?, 'succeeded', ?, ?, ?, 4, 'm', 1.0, '2026-12')",
-                (name, TrainingConfig().to_json(), version or "/rows", version)).lastrowid
-            return insert_run(db, name=name, job_id=job_id, base_model="m", base_model_path=Path("m"),
-                              dataset_ref=version or "/rows", dataset_version=version, train_rows=4,
-                              adapter_path=Path("a"), merged=False, config=TrainingConfig(), duration_s=1.0,
-                              train_runtime_s=1.0, final_loss=1.0, train_loss=1.0, tokens_per_s=None,
-                              hardware={}, software={})
-    finally:
-        db.close()
+    with registry.session(settings.registry_path) as db:
+        job_id = db.execute(
+            "INSERT INTO jobs (name, status, config, dataset_ref, dataset_version, train_rows, model_path,"
+            " loss_scale, created_at) VALUES (?, 'succeeded', ?, ?, ?, 4, 'm', 1.0, '2026-12')",
+            (name, TrainingConfig().to_json(), version or "/rows", version)).lastrowid
+        return insert_run(db, name=name, job_id=job_id, base_model="m", base_model_path=Path("m"),
+                          dataset_ref=version or "/rows", dataset_version=version, train_rows=4,
+                          adapter_path=Path("a"), merged=False, config=TrainingConfig(), duration_s=1.0,
+                          train_runtime_s=1.0, final_loss=1.0, train_loss=1.0, tokens_per_s=None,
+                          hardware={}, software={})
 
 
 def trained(run: str) -> Candidate:

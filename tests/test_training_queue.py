@@ -10,10 +10,11 @@ import threading
 
 import pytest
 
+from studio import registry
 from studio.settings import REPO_ROOT, load_settings
 from studio.training import cancel, list_runs, load_configs, submit
 from studio.training.config import TrainingConfig
-from studio.training.jobs import CANCELLED, FAILED, INTERRUPTED, RUNNING, SUCCEEDED, open_registry
+from studio.training.jobs import CANCELLED, FAILED, INTERRUPTED, RUNNING, SUCCEEDED
 from studio.training.monitor import find_job, job_view, jobs_overview
 from studio.training.process import trainer_env
 from studio.training.runs import unique_run_name
@@ -64,14 +65,14 @@ def test_a_run_records_what_the_job_did(fake_autotrain):
 
 
 def test_run_names_are_never_reused(studio_home):
-    db = open_registry(load_settings())
-    for suffix in ("", "-2"):
-        db.execute("INSERT INTO runs (name, created_at, base_model, base_model_path, dataset_ref, "
-                   "train_rows, adapter_path, config, duration_s, hardware, software) "
-                   "VALUES (?, '', '', '', '', 0, '', ?, 0, '{}', '{}')",
-                   (f"taken{suffix}", TrainingConfig().to_json()))
-    assert unique_run_name(db, "taken") == "taken-3"
-    assert unique_run_name(db, "free") == "free"
+    with registry.session(load_settings().registry_path) as db:
+        for suffix in ("", "-2"):
+            db.execute("INSERT INTO runs (name, created_at, base_model, base_model_path, dataset_ref, "
+                       "train_rows, adapter_path, config, duration_s, hardware, software) "
+                       "VALUES (?, '', '', '', '', 0, '', ?, 0, '{}', '{}')",
+                       (f"taken{suffix}", TrainingConfig().to_json()))
+        assert unique_run_name(db, "taken") == "taken-3"
+        assert unique_run_name(db, "free") == "free"
 
 
 def test_a_fraction_of_the_data_is_a_seeded_sample(fake_autotrain):

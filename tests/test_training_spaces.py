@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from studio import registry
 from studio.errors import StudioError
 from studio.settings import load_settings
 from studio.training import cancel, get_run, list_runs, submit
 from studio.training.config import TrainingConfig
-from studio.training.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, open_registry
+from studio.training.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
 from studio.training.monitor import current_job, find_job, job_view, jobs_overview, log_tail
 from studio.training.spaces_backend import DOCKERFILE, SECRET_NAMES, FollowOptions, clean_up
 from studio.training.worker import Worker, settle_orphans
@@ -169,9 +170,8 @@ def test_the_adapter_the_space_pushes_becomes_a_run_with_its_hub_link(hub, data,
     assert run.final_loss == 2.1 / scale  # from the Space's log
     assert sorted(p.name for p in run.adapter_path.iterdir()) == [
         "adapter_config.json", "adapter_model.safetensors", "tokenizer.json", "tokenizer_config.json"]
-    db = open_registry(load_settings())
-    link = db.execute("SELECT hub_url, hub_commit FROM runs WHERE name = ?", (run.name,)).fetchone()
-    db.close()
+    with registry.session(load_settings().registry_path) as db:
+        link = db.execute("SELECT hub_url, hub_commit FROM runs WHERE name = ?", (run.name,)).fetchone()
     assert tuple(link) == (f"{hub.endpoint}/{model_repo}", commit)
 
     # Loadable, and it is the adapter the Space pushed: its (non-zero) LoRA B weights, loaded by PEFT.

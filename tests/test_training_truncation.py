@@ -9,15 +9,15 @@ import logging
 import os
 import subprocess
 import sys
-from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from studio import registry
 from studio.settings import REPO_ROOT, load_settings
 from studio.training.config import ConfigError, TrainingConfig
-from studio.training.jobs import list_jobs, open_registry
+from studio.training.jobs import list_jobs
 from studio.training.submit import submit
 from studio.training.truncation import training_lengths
 from tests.data_fixtures import tiny_tokenizer
@@ -70,7 +70,7 @@ def test_a_block_that_cuts_many_rows_is_refused_naming_the_size_that_fits_and_no
         submit([config(counted, 25), config(counted, 15)], str(counted.data))
     assert raised.value.problems == [f"{cut_message(counted, 15, 6)} (at most 5% of the rows may be cut)"]
     settings = load_settings()
-    with closing(open_registry(settings)) as db:
+    with registry.session(settings.registry_path) as db:
         assert list_jobs(db, settings) == []
 
 

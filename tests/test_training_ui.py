@@ -2,15 +2,14 @@
 YAML preview explains bad values, a started job runs in the app's worker thread, the refresh shows its
 progress and loss curve from the registry (what a reloaded page sees), and cancel stops a running job."""
 
-from contextlib import closing
-
 import pytest
 from gradio_client import Client
 
+from studio import registry
 from studio.settings import load_settings
 from studio.training import list_runs
 from studio.training.config import TrainingConfig
-from studio.training.jobs import list_jobs, open_registry
+from studio.training.jobs import list_jobs
 from studio.ui import train as train_tab
 from studio.ui.i18n import MESSAGES
 from studio.ui.train import FORM_FIELDS
@@ -96,7 +95,7 @@ def test_a_2x2_sweep_started_in_the_tab_queues_four_jobs_that_run_one_after_anot
 
     wait_for(all_done, timeout=120, every=0.5)
     settings = load_settings()
-    with closing(open_registry(settings)) as db:
+    with registry.session(settings.registry_path) as db:
         jobs = sorted(list_jobs(db, settings), key=lambda job: job.id)
     assert [(job.config.lora_r, job.config.lora_alpha) for job in jobs] == [(8, 16), (8, 32), (16, 16), (16, 32)]
     for earlier, later in zip(jobs, jobs[1:]):
@@ -106,7 +105,7 @@ def test_a_2x2_sweep_started_in_the_tab_queues_four_jobs_that_run_one_after_anot
 
 def queued_jobs() -> list:
     settings = load_settings()
-    with closing(open_registry(settings)) as db:
+    with registry.session(settings.registry_path) as db:
         return list_jobs(db, settings)
 
 

@@ -102,11 +102,8 @@ def version_dir(version_id: str, settings: Settings | None = None) -> Path:
 def save_version(version: DatasetVersion, settings: Settings | None = None) -> None:
     """Record a version (idempotent: saving the same id again changes nothing)."""
     settings = settings or load_settings()
-    db = registry.connect(settings.registry_path)
-    try:
+    with registry.session(settings.registry_path) as db:
         _insert(db, version, settings)
-    finally:
-        db.close()
 
 
 def _insert(db: sqlite3.Connection, version: DatasetVersion, settings: Settings) -> None:
@@ -180,32 +177,31 @@ def recover_leftovers(settings: Settings) -> Recovery:
 
 
 def _settle(folder: Path, settings: Settings, report: Recovery) -> None:
-    db = registry.connect(settings.registry_path)
+    # IMMEDIATE: the results import copies folders inside its transaction. Never wait long for it: this is
+    # housekeeping, tried again at the next look.
     try:
-        db.execute("PRAGMA busy_timeout = 1000")  # never wait long: this is housekeeping
-        try:
-            db.execute("BEGIN IMMEDIATE")  # the results import copies folders inside its transaction
-        except sqlite3.OperationalError:
-            report.skipped = True
-            return
-        with db:
-            known = {row[0] for row in db.execute("SELECT path FROM datasets")}
-            for entry in sorted(folder.iterdir()):
-                if not entry.is_dir() or entry.is_symlink():
-                    continue
-                if entry.name.startswith(STAGING_PREFIX):
-                    shutil.rmtree(entry, ignore_errors=True)
-                    report.removed.append(entry.name)
-                elif VERSION_ID.match(entry.name) and f"{DATASETS_DIR}/{entry.name}" not in known:
-                    version = _complete_version(entry)
-                    if version is None:
-                        shutil.rmtree(entry, ignore_errors=True)
-                        report.removed.append(entry.name)
-                    else:
-                        _insert(db, version, settings)
-                        report.registered.append(entry.name)
-    finally:
-        db.close()
+        with registry.session(settings.registry_path, begin="IMMEDIATE", busy_timeout_ms=1000) as db:
+            _settle_folders(db, folder, settings, report)
+    except registry.Busy:
+        report.skipped = True
+
+
+def _settle_folders(db: sqlite3.Connection, folder: Path, settings: Settings, report: Recovery) -> None:
+    known = {row[0] for row in db.execute("SELECT path FROM datasets")}
+    for entry in sorted(folder.iterdir()):
+        if not entry.is_dir() or entry.is_symlink():
+            continue
+        if entry.name.startswith(STAGING_PREFIX):
+            shutil.rmtree(entry, ignore_errors=True)
+            report.removed.append(entry.name)
+        elif VERSION_ID.match(entry.name) and f"{DATASETS_DIR}/{entry.name}" not in known:
+            version = _complete_version(entry)
+            if version is None:
+                shutil.rmtree(entry, ignore_errors=True)
+                report.removed.append(entry.name)
+            else:
+                _insert(db, version, settings)
+                report.registered.append(entry.name)
 
 
 def _complete_version(folder: Path) -> DatasetVersion | None:
@@ -278,11 +274,8 @@ def versions_table(settings: Settings | None = None) -> pd.DataFrame:
 def _select(settings: Settings, where: str, args: tuple) -> list[DatasetVersion]:
     if settings.home not in _RECOVERED and not recover_leftovers(settings).skipped:
         _RECOVERED.add(settings.home)  # once a process: crash leftovers are an older process's
-    db = registry.connect(settings.registry_path)
-    try:
+    with registry.session(settings.registry_path) as db:
         rows = db.execute(f"SELECT * FROM datasets {where}", args).fetchall()
-    finally:
-        db.close()
     return [
         DatasetVersion(
             id=r["id"],

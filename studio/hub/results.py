@@ -25,7 +25,6 @@ import shutil
 import sqlite3
 import threading
 from collections import Counter, defaultdict
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -87,7 +86,7 @@ def results_repo(settings: Settings) -> str:
 
 def export_results(settings: Settings) -> dict[str, Content]:
     """The repo's files for this registry: path in the repo -> content."""
-    with _registry(settings) as db:
+    with registry.session(settings.registry_path) as db:
         runs = _rows(db, "SELECT * FROM runs ORDER BY id")
         evaluations, scored = _rows(db, "SELECT * FROM evaluations ORDER BY id"), _scored_rows(db)
         datasets = _rows(db, "SELECT * FROM datasets WHERE id IN (SELECT dataset_version FROM runs UNION "
@@ -172,8 +171,7 @@ class ImportReport:
 def import_results(folder: Path, settings: Settings) -> ImportReport:
     """Add the records of a downloaded results repo that the registry lacks, in one transaction."""
     report = ImportReport()
-    with _registry(settings) as db, db:
-        db.execute("BEGIN IMMEDIATE")
+    with registry.session(settings.registry_path, begin="IMMEDIATE") as db:
         for path in sorted(folder.glob("datasets/*.json")):
             _import_dataset(db, folder, path, settings, report)
         for path in sorted(folder.glob("runs/*.json")):
@@ -308,7 +306,7 @@ def _remember(settings: Settings, repo: str, seen: set[str]) -> None:
 
 def fingerprint(settings: Settings) -> tuple:
     """Changes whenever a run or an evaluation is added or deleted, or a run is pushed to the Hub."""
-    with _registry(settings) as db:
+    with registry.session(settings.registry_path) as db:
         return tuple(db.execute(
             "SELECT (SELECT COUNT(*) || ':' || IFNULL(MAX(id), 0) || ':' || IFNULL(group_concat(hub_commit), '')"
             "        FROM runs),"
@@ -406,10 +404,6 @@ def push_results_now(settings: Settings | None = None) -> PushResult | None:
 
 
 # --- helpers --------------------------------------------------------------------------------------------
-
-
-def _registry(settings: Settings):
-    return closing(registry.connect(settings.registry_path))
 
 
 def _rows(db: sqlite3.Connection, sql: str) -> list[dict]:

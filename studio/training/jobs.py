@@ -121,10 +121,6 @@ def jobs_dir(settings: Settings) -> Path:
     return settings.home / "jobs"
 
 
-def open_registry(settings: Settings) -> sqlite3.Connection:
-    return registry.connect(settings.registry_path)
-
-
 def _job(row: sqlite3.Row, settings: Settings) -> Job:
     return Job(
         id=row["id"], name=row["name"], status=row["status"],
@@ -187,19 +183,15 @@ def list_jobs(db: sqlite3.Connection, settings: Settings, statuses: tuple[str, .
 
 def has_active_jobs(settings: Settings) -> bool:
     """Whether any job is queued or running (cheap: one indexed query)."""
-    db = open_registry(settings)
-    try:
+    with registry.session(settings.registry_path) as db:
         return db.execute("SELECT 1 FROM jobs WHERE status IN (?, ?) LIMIT 1", ACTIVE).fetchone() is not None
-    finally:
-        db.close()
 
 
 def claim_next(db: sqlite3.Connection, settings: Settings, remote_only: bool = False) -> Job | None:
     """Move the oldest queued job (with `remote_only`, the oldest on a Space) to running on this host;
     None when there is none."""
     remote = " AND space_id IS NOT NULL" if remote_only else ""
-    with db:
-        db.execute("BEGIN IMMEDIATE")  # two workers must not claim the same job
+    with registry.transaction(db, "IMMEDIATE"):  # two workers must not claim the same job
         row = db.execute(f"SELECT id FROM jobs WHERE status = ?{remote} ORDER BY id LIMIT 1",
                          (QUEUED,)).fetchone()
         if row is None:

@@ -13,8 +13,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from studio import registry
 from studio.settings import Settings, load_settings
-from studio.training.jobs import RUNNING, Job, get_job, list_jobs, open_registry
+from studio.training.jobs import RUNNING, Job, get_job, list_jobs
 from studio.training.logparse import LogFollower, Progress, read_tail
 from studio.training.spaces_backend import status_text
 from studio.training.worker import settle_orphans
@@ -77,20 +78,14 @@ def jobs_overview(settings: Settings | None = None, limit: int = 50) -> list[Job
     """The queue and recent jobs, newest first, after settling orphans (no 'running' ghosts)."""
     settings = settings or load_settings()
     settle_orphans(settings)
-    db = open_registry(settings)
-    try:
+    with registry.session(settings.registry_path) as db:
         return list_jobs(db, settings, limit=limit)
-    finally:
-        db.close()
 
 
 def find_job(ref: int | str, settings: Settings | None = None) -> Job:
     settings = settings or load_settings()
-    db = open_registry(settings)
-    try:
+    with registry.session(settings.registry_path) as db:
         return get_job(db, settings, ref)
-    finally:
-        db.close()
 
 
 def current_job(jobs: list[Job]) -> Job | None:

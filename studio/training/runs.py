@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from studio import registry
 from studio.errors import StudioError
 from studio.models import HUB_ID, adapter_base_model, is_missing_folder
 from studio.settings import Settings, load_settings
 from studio.training.config import TrainingConfig
-from studio.training.jobs import open_registry, timestamp
+from studio.training.jobs import timestamp
 
 
 @dataclass(frozen=True)
@@ -118,23 +119,17 @@ def insert_run(db: sqlite3.Connection, *, name: str, job_id: int, base_model: st
 
 def list_runs(settings: Settings | None = None, limit: int = 500) -> list[Run]:
     """Every run, newest first."""
-    db = open_registry(settings or load_settings())
-    try:
+    with registry.session((settings or load_settings()).registry_path) as db:
         return [_run(r) for r in db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))]
-    finally:
-        db.close()
 
 
 def find_run(ref: str | int, settings: Settings | None = None) -> Run | None:
     """A run by name or id, or None."""
-    db = open_registry(settings or load_settings())
-    try:
-        text = str(ref).strip()
+    text = str(ref).strip()
+    with registry.session((settings or load_settings()).registry_path) as db:
         row = db.execute("SELECT * FROM runs WHERE name = ?", (text,)).fetchone()
         if row is None and text.isdigit():
             row = db.execute("SELECT * FROM runs WHERE id = ?", (int(text),)).fetchone()
-    finally:
-        db.close()
     return _run(row) if row is not None else None
 
 
@@ -149,12 +144,8 @@ def get_run(ref: str | int, settings: Settings | None = None) -> Run:
 
 def record_hub_push(name: str, url: str, commit: str | None, settings: Settings | None = None) -> None:
     """Remember where a run was pushed on the Hub (the leaderboard links it)."""
-    db = open_registry(settings or load_settings())
-    try:
-        with db:
-            db.execute("UPDATE runs SET hub_url = ?, hub_commit = ? WHERE name = ?", (url, commit, name))
-    finally:
-        db.close()
+    with registry.session((settings or load_settings()).registry_path) as db:
+        db.execute("UPDATE runs SET hub_url = ?, hub_commit = ? WHERE name = ?", (url, commit, name))
 
 
 # --- where a run's weights are -------------------------------------------------------------------------

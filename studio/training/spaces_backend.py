@@ -40,6 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from studio import registry
 from studio.errors import Phrase, StudioError
 from studio.hub.client import TOKENS_PAGE, HubSession, commit_files, connect, ensure_repo, hub_errors
 from studio.hub.push import ADAPTER_FILES, TOKENIZER_FILES
@@ -47,7 +48,7 @@ from studio.models import HUB_ID
 from studio.settings import Secret, Settings
 from studio.training.config import SPACE_BACKENDS, TrainingConfig, portable_model_ref
 from studio.training.jobs import (
-    CANCELLED, FAILED, LAUNCHING, SUCCEEDED, Job, Remote, get_job, list_jobs, open_registry,
+    CANCELLED, FAILED, LAUNCHING, SUCCEEDED, Job, Remote, get_job, list_jobs,
     set_remote_baseline, set_remote_stage, timestamp,
 )
 from studio.training.logparse import failure_in_log, read_log
@@ -483,8 +484,7 @@ def clean_up(settings: Settings, job_ref: str | None = None) -> dict[str, list[s
     """Delete the Space and the private data repo of every ended Space job (or of `job_ref`'s); per job
     cleaned up, the repos deleted. A job cleaned up before is skipped, a repo already gone is no error, and
     a job still queued or running is left alone (named, it is refused: cancel it first)."""
-    db = open_registry(settings)
-    try:
+    with registry.session(settings.registry_path) as db:
         if job_ref:
             jobs = [_endable(get_job(db, settings, job_ref))]
         else:
@@ -496,12 +496,9 @@ def clean_up(settings: Settings, job_ref: str | None = None) -> dict[str, list[s
         cleaned = {}
         for job in jobs:
             cleaned[job.name] = _delete_repos(session, job.remote)
-            set_remote_stage(db, job.id, DELETED)
-            db.commit()
+            set_remote_stage(db, job.id, DELETED)  # autocommit: a later job's failure keeps this one's stage
             job_note(job)(f"{deleted_text(cleaned[job.name])} on the Hub")
         return cleaned
-    finally:
-        db.close()
 
 
 def _endable(job: Job) -> Job:

@@ -17,6 +17,7 @@ import time
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
+from studio import registry
 from studio.errors import StudioError
 from studio.models import resolve_model
 from studio.settings import Settings, load_settings
@@ -25,7 +26,7 @@ from studio.training.config import TrainingConfig, check_runnable, resolve_mixed
 from studio.training.data_input import TrainingData, resolve_training_data, write_job_data
 from studio.training.environment import autotrain_env
 from studio.training.jobs import (
-    CANCELLED, QUEUED, RUNNING, Job, finish, get_job, insert_job, open_registry, request_cancel, set_remote,
+    CANCELLED, QUEUED, RUNNING, Job, finish, get_job, insert_job, request_cancel, set_remote,
 )
 from studio.training.runs import get_run
 from studio.training.truncation import BlockSizeNote, check_block_sizes
@@ -59,12 +60,9 @@ def submit(configs: list[TrainingConfig], dataset_ref: str, settings: Settings |
     if sweep is None and len(configs) > 1:
         sweep = f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"
     env = autotrain_env(settings)
-    db = open_registry(settings)
-    try:
+    with registry.session(settings.registry_path) as db:
         jobs = [_queue(db, settings, item, data, env.loss_scale(item.config.gradient_accumulation), sweep)
                 for item in checked]
-    finally:
-        db.close()
     wake()
     return Submitted(jobs, notes)
 
@@ -86,8 +84,7 @@ def _queue(db, settings: Settings, item: _Checked, data: TrainingData, loss_scal
     """Insert the job and write its folder in one transaction: both exist, or neither."""
     folder = None
     try:
-        with db:
-            db.execute("BEGIN IMMEDIATE")
+        with registry.transaction(db, "IMMEDIATE"):
             job = insert_job(db, settings, config=item.config, dataset_ref=data.ref,
                              dataset_version=data.version, train_rows=data.rows, model_path=item.model_path,
                              loss_scale=loss_scale, sweep=sweep)
@@ -117,8 +114,7 @@ def _prepare_folder(job: Job, data: TrainingData) -> int:
 def cancel(job_ref: int | str, settings: Settings | None = None) -> Job:
     """Cancel a queued job, or stop a running one (its whole process group, or its Space)."""
     settings = settings or load_settings()
-    db = open_registry(settings)
-    try:
+    with registry.session(settings.registry_path) as db:
         job = get_job(db, settings, job_ref)
         if job.status == QUEUED and finish(db, job.id, CANCELLED, "cancelled before it started",
                                            from_status=QUEUED):
@@ -132,8 +128,6 @@ def cancel(job_ref: int | str, settings: Settings | None = None) -> Job:
         finally:
             _settle_if_orphaned(db, settings, job)
         return _after_worker_settles(db, settings, job.id)
-    finally:
-        db.close()
 
 
 def _stop_trainer(job: Job, settings: Settings) -> None:

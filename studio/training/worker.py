@@ -29,13 +29,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from studio import registry
 from studio.errors import StudioError
 from studio.settings import Settings, load_settings
 from studio.training import process, spaces_backend
 from studio.training.environment import autotrain_env
 from studio.training.jobs import (
     CANCELLED, FAILED, INTERRUPTED, RUNNING, SUCCEEDED, Job, claim_next, finish, get_job, has_active_jobs,
-    jobs_dir, list_jobs, open_registry, set_pid, this_host,
+    jobs_dir, list_jobs, set_pid, this_host,
 )
 from studio.training.logparse import Progress, failure_reason, parse_log, read_log
 from studio.training.runs import insert_run
@@ -91,13 +92,12 @@ class Worker:
         lock = WorkerLock(self.settings)
         if not lock.acquire():
             return False
-        db = open_registry(self.settings)
         try:
-            while not (stop and stop.is_set()) and not (until and until()):
-                self._turn(db, stop)
+            with registry.session(self.settings.registry_path) as db:  # held for the whole loop
+                while not (stop and stop.is_set()) and not (until and until()):
+                    self._turn(db, stop)
         finally:
             self._spaces.clear()  # their Spaces train on: the next worker follows them again
-            db.close()
             lock.release()
         return True
 
@@ -251,8 +251,7 @@ class Worker:
         on the Hub (its URL and commit), for a job that trained on a Space."""
         tokens_per_s = (progress.samples_per_second * job.config.block_size  # packed: a sample is a block
                         if progress.samples_per_second else None)
-        with db:
-            db.execute("BEGIN IMMEDIATE")
+        with registry.transaction(db, "IMMEDIATE"):
             name = insert_run(
                 db, name=job.name, job_id=job.id, base_model=job.config.base_model,
                 base_model_path=job.model_path, dataset_ref=job.dataset_ref,
@@ -287,13 +286,12 @@ def settle_orphans(settings: Settings | None = None) -> None:
     lock = WorkerLock(settings)
     if not lock.acquire():
         return
-    db = open_registry(settings)
     try:
-        for job in _running_here(db, settings):
-            if job.remote is None and not process.is_alive(job.pid, str(job.params_path)):
-                _settle_gone(db, job)
+        with registry.session(settings.registry_path) as db:
+            for job in _running_here(db, settings):
+                if job.remote is None and not process.is_alive(job.pid, str(job.params_path)):
+                    _settle_gone(db, job)
     finally:
-        db.close()
         lock.release()
 
 
