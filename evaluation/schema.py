@@ -8,6 +8,7 @@ constraints, indexes, comments and table options are dropped: none of them chang
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +23,7 @@ class SqliteSchema:
 
     statements: tuple[str, ...]
     problems: tuple[str, ...]
+    names: tuple[str, ...] = ()  # the table or view each statement creates, in the same order
 
 
 @lru_cache(maxsize=128)
@@ -29,7 +31,7 @@ def sqlite_schema(ddl: str, dialect: str = "mysql") -> SqliteSchema:
     """Translate DDL text (any sqlglot dialect) into SQLite CREATE TABLE / CREATE VIEW statements."""
     from sqlglot import exp
 
-    statements, problems = [], []
+    statements, problems, names = [], [], []
     for text in split_statements(ddl):
         try:
             tree = parse(text, dialect)
@@ -40,11 +42,27 @@ def sqlite_schema(ddl: str, dialect: str = "mysql") -> SqliteSchema:
             continue  # data, indexes, settings: an empty schema does not need them
         kind = (tree.args.get("kind") or "").upper()
         columns = list(tree.find_all(exp.ColumnDef))
+        name = tree.this.find(exp.Table).name if tree.this.find(exp.Table) else ""
         if kind == "TABLE" and columns:
-            statements.append(_create_table(tree.this.find(exp.Table).name, columns))
+            statements.append(_create_table(name, columns))
         elif kind in ("TABLE", "VIEW"):  # CREATE TABLE ... AS SELECT, views: keep the query
             statements.append(transpile(text, dialect, "sqlite"))
-    return SqliteSchema(tuple(statements), tuple(problems))
+        else:
+            continue
+        names.append(name)
+    return SqliteSchema(tuple(statements), tuple(problems), tuple(names))
+
+
+def create_schema(path: str | Path, statements: Iterable[str]) -> None:
+    """An empty database file at `path` made of `sqlite_schema` statements (those SQLite rejects are left
+    out, as an in-memory schema sandbox leaves them out)."""
+    with closing(sqlite3.connect(path)) as connection:
+        for statement in statements:
+            try:
+                connection.execute(statement)
+            except sqlite3.Error:
+                continue
+        connection.commit()
 
 
 def schema_ddl(database: str | Path) -> str:

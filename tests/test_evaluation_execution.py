@@ -461,3 +461,17 @@ def test_pairs_scored_together_get_the_verdicts_they_get_one_by_one(db, big_db, 
         alone = [matcher.match(gold, pred, databases) for gold, pred, databases in items]
     assert together == alone
     assert together[3].status == TIMEOUT and together[4].status == MATCH
+
+
+def test_an_empty_schema_names_what_it_creates_and_is_written_as_a_database(tmp_path):
+    from evaluation.schema import create_schema, sqlite_schema
+
+    schema = sqlite_schema("CREATE TABLE a (x INT PRIMARY KEY, y VARCHAR(9) NOT NULL); INSERT INTO a VALUES (1, 'z');"
+                           "CREATE VIEW v AS SELECT x FROM a; CREATE TABLE (")
+    assert schema.names == ("a", "v") and len(schema.statements) == 2 and len(schema.problems) == 1
+    path = tmp_path / "empty.sqlite"
+    create_schema(path, [*schema.statements, "CREATE TABLE a (x)"])  # the repeated table is left out
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT name, type FROM sqlite_master ORDER BY name").fetchall() == [("a", "table"),
+                                                                                           ("v", "view")]
+        assert db.execute("SELECT count(*) FROM v").fetchone() == (0,)

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from studio.data.execution import GoldChecker
+from evaluation.schema import create_schema, sqlite_schema
+from studio.data.execution import DDL_DIALECT, GoldChecker
 from studio.data.sample import EVAL_DB_ID, SCHEMA_CHOICES, SYNTHESIZED_DB_IDS
 from studio.data.sources import LoadedData, Progress, SourceSpec, load_source
 from studio.data.validation import short_list
@@ -315,7 +315,7 @@ def _write(
                 if db_id in loaded.databases:
                     shutil.copyfile(loaded.databases[db_id], out)
                 else:
-                    _create_from_ddl(out, ddl_only[db_id])
+                    create_schema(out, ddl_only[db_id])
             (staging / "version.json").write_text(
                 json.dumps(version.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
             )
@@ -344,32 +344,11 @@ def _file_hash(path: Path) -> str:
 
 
 def _union_ddl(frame: pd.DataFrame, db_id: str) -> list[str]:
-    """The SQLite statements for every table the rows of `db_id` mention (first definition wins)."""
-    import sqlglot
-    from sqlglot import exp
-
+    """The SQLite statements (the evaluation library's empty schema) for every table the rows of `db_id`
+    define, the first definition of a name winning."""
     tables: dict[str, str] = {}
     for context in dict.fromkeys(frame.loc[frame["db_id"] == db_id, "context"]):
-        try:
-            statements = sqlglot.parse(context, read="mysql")
-        except sqlglot.errors.SqlglotError:
-            continue
-        for statement in statements:
-            if isinstance(statement, exp.Create) and statement.kind == "TABLE":
-                name = statement.find(exp.Table).name.lower()
-                tables.setdefault(name, statement.sql(dialect="sqlite"))
+        schema = sqlite_schema(context or "", DDL_DIALECT)
+        for name, statement in zip(schema.names, schema.statements):
+            tables.setdefault(name.lower(), statement)
     return [tables[name] for name in sorted(tables)]
-
-
-def _create_from_ddl(path: Path, statements: list[str]) -> None:
-    """An empty database for DDL-only data (statements that SQLite rejects are left out)."""
-    db = sqlite3.connect(path)
-    try:
-        for statement in statements:
-            try:
-                db.execute(statement)
-            except sqlite3.Error:
-                continue
-        db.commit()
-    finally:
-        db.close()
