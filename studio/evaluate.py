@@ -11,7 +11,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +28,7 @@ from studio.models import resolve_model
 from studio.prompts import BOOK_TEMPLATE, PromptTemplate
 from studio.retrieval import add_examples, prompt_questions, run_index
 from studio.selection import select_answers
+from studio.server_engine import ServerConfig, ServerEngine
 from studio.settings import Settings, load_settings
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -39,10 +40,11 @@ MAX_CANDIDATES = 16  # execution-guided selection: each candidate costs about on
 class Candidate:
     """What is evaluated: a run's adapter on its base model, or a base model alone."""
 
-    label: str  # the run name, "base:<model>", or "hub:<owner/name>@<commit>"
+    label: str  # the run name, "base:<model>", "hub:<owner/name>@<commit>", or "server:<model>"
     base_model: str
     adapter: Path | None = None
     run_name: str | None = None
+    server: ServerConfig | None = None  # answers come from OpenAI-compatible servers, not the built-in engine
 
 
 def base_candidate(model: str) -> Candidate:
@@ -55,6 +57,11 @@ def run_candidate(run_name: str, settings: Settings | None = None) -> Candidate:
     run = get_run(run_name, settings)
     base_model, adapter = run_model(run, settings)  # here, or its pushed Hub copy (imported from elsewhere)
     return Candidate(label=run.name, base_model=base_model, adapter=adapter, run_name=run.name)
+
+
+def server_candidate(config: ServerConfig) -> Candidate:
+    """A model served by OpenAI-compatible servers (studio.server_engine), named by its model id."""
+    return Candidate(label=config.label, base_model=config.model, server=config)
 
 
 def hub_candidate(repo_id: str, settings: Settings | None = None) -> Candidate:
@@ -139,9 +146,14 @@ class EvalOptions:
     candidates: int = 1
     temperature: float = 0.7
     seed: int = 0
+    # The server API that answered (completions | chat), set by `evaluate` for a server candidate: its
+    # answers are a decoding of their own ("server-completions"), greedy and unconstrained.
+    served_by: str = ""
 
     @property
     def grammar(self) -> str:
+        if self.served_by:
+            return f"server-{self.served_by}"
         return "schema" if self.constrained else "free"
 
     @property
@@ -191,6 +203,7 @@ class EvaluationResult:
     # The database these rows ask about that the run was trained on synthesized pairs for (`data synthesize`):
     # an in-domain score, kept apart from held-out ones on the leaderboard. None: not adapted to it.
     adapted_to: str | None = None
+    decoding: str = "free"  # how the answers were decoded (EvalOptions.decoding): schema, server-completions, …
 
 
 def open_judge(options: EvalOptions, settings: Settings, api_key: str | None = None,
@@ -213,8 +226,12 @@ def evaluate(candidate: Candidate, eval_set: EvalSet, options: EvalOptions = Eva
     """Generate (or reuse) the candidate's answers, score them, store the evaluation; return it."""
     settings = settings or load_settings()
     rows = eval_set.rows.head(options.limit) if options.limit else eval_set.rows
+    engine = ServerEngine(candidate.server) if candidate.server else None
+    if engine is not None:  # greedy through the server: no grammar, no sampled candidates
+        options = replace(options, constrained=False, candidates=1, served_by=engine.resolve_api())
     started = time.perf_counter()
-    candidates, new_generations = generate_answers(candidate, rows, eval_set.template, options, progress, settings)
+    candidates, new_generations = generate_answers(candidate, rows, eval_set.template, options, progress, settings,
+                                                   engine)
     answers = _chosen(candidates, rows, eval_set.db_dir, progress)
     generate_seconds = time.perf_counter() - started  # selection included: it is part of what the answers cost
     completions = [text for text, _, _ in answers]
@@ -230,7 +247,7 @@ def evaluate(candidate: Candidate, eval_set: EvalSet, options: EvalOptions = Eva
     evaluation_id = _store(candidate, eval_set, options, report.summary, scored, generate_seconds, settings,
                            adapted)
     return EvaluationResult(evaluation_id, candidate, eval_set.label, report.summary, generate_seconds,
-                            new_generations, scored, adapted)
+                            new_generations, scored, adapted, options.decoding)
 
 
 def adapted_to(run_name: str | None, db_ids: set[str], settings: Settings) -> str | None:
@@ -278,7 +295,8 @@ def candidate_prompts(candidate: Candidate, rows: pd.DataFrame, template: str, s
 
 
 def generate_answers(candidate: Candidate, rows: pd.DataFrame, template: str, options: EvalOptions,
-                     progress: Progress | None, settings: Settings) -> tuple[list[list[tuple[str, str]]], int]:
+                     progress: Progress | None, settings: Settings,
+                     engine: ServerEngine | None = None) -> tuple[list[list[tuple[str, str]]], int]:
     """Every row's candidate answers, (completion, generation problem) each: the greedy one, then the sampled
     ones (`options.candidates` in all; from the registry when this candidate already answered that prompt
     the same way), and how many answers were generated now."""
@@ -289,7 +307,8 @@ def generate_answers(candidate: Candidate, rows: pd.DataFrame, template: str, op
         known = {key: _cached_generations(db, candidate, prompts, options.max_new_tokens, key) for key in keys}
         missing = [(prompt, key) for key in keys for prompt in dict.fromkeys(prompts) if prompt not in known[key]]
         if missing:
-            answers = _generate(candidate, missing, ddl_of, options, progress, settings)
+            answers = (_generate_served(engine, missing, options, progress) if engine is not None
+                       else _generate(candidate, missing, ddl_of, options, progress, settings))
             for (prompt, key), answer in zip(missing, answers):
                 known[key][prompt] = answer
             _remember(db, candidate, [(prompt, key, known[key][prompt]) for prompt, key in missing],
@@ -313,6 +332,13 @@ def _generate(candidate: Candidate, missing: Sequence[tuple[str, str]], ddl_of: 
     completions = generator.generate(prompts, gen, progress=report, ddls=[ddl_of[p] for p in prompts],
                                      sampling=sampling)
     return [(c.text, c.problem) for c in completions]
+
+
+def _generate_served(engine: ServerEngine, missing: Sequence[tuple[str, str]], options: EvalOptions,
+                     progress: Progress | None) -> list[tuple[str, str]]:
+    report = (lambda done, total: progress("generate", done, total)) if progress else None
+    served = engine.generate([prompt for prompt, _ in missing], options.max_new_tokens, report)
+    return [(c.text, "") for c in served.completions]
 
 
 def _sample_seed(key: str, prompt: str) -> int:

@@ -39,3 +39,22 @@ def test_missing_choices_give_clear_messages(running_app, sample_version_id):  #
         client.predict(*_inputs(sample_version_id, mode="judge"), api_name="/evaluate")
     notice = client.predict(*_inputs(sample_version_id), api_name="/evaluate_estimate")
     assert notice.startswith("No judge model set")
+
+
+def test_a_server_is_one_more_candidate_with_its_decoding(running_app, sample_version_id):  # noqa: F811
+    from evaluation.testing.openai_standin import OpenAIStandin
+
+    client = Client(running_app, verbose=False, headers={"Accept-Language": "en-US"})
+    with OpenAIStandin(reply=lambda prompt: "SELECT username FROM players;") as server:  # chat only
+        server_fields = {"hubs": "", "constrained": True, "candidates": 1, "server_urls": server.base_url,
+                         "server_model": "standin-sql", "server_key": "sk-local", "server_api": "auto",
+                         "server_concurrency": 2}
+        _, summary, _, _ = client.predict(*_inputs(sample_version_id, bases=[], **server_fields),
+                                          api_name="/evaluate")
+        asked = server.count()
+    table = [dict(zip(summary["headers"], row)) for row in summary["data"]]
+    assert [(r["candidate"], r["decoding"], r["rows"]) for r in table] == [("server:standin-sql", "server-chat", 2)]
+    assert asked == 2 and all(r.authorization == "Bearer sk-local" for r in server.requests)
+    with pytest.raises(Exception, match="not a server base URL"):
+        client.predict(*_inputs(sample_version_id, bases=[], **{**server_fields, "server_urls": "file:///etc"}),
+                       api_name="/evaluate")

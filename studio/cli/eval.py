@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from studio.evaluate import (
     hub_candidate,
     open_judge,
     run_candidate,
+    server_candidate,
 )
-from studio.settings import load_settings
+from studio.server_engine import APIS, ServerConfig
+from studio.settings import Secret, load_settings
 
 
 def register(subparsers) -> None:
@@ -30,6 +33,15 @@ def register(subparsers) -> None:
     parser.add_argument("--hub", action="append", default=[], metavar="REPO",
                         help="a LoRA adapter (or merged model) on the Hub, owner/name; downloaded once (repeatable)")
     parser.add_argument("--base", action="append", default=[], help="a base model evaluated alone (repeatable)")
+    parser.add_argument("--server-url", action="append", default=[], metavar="URL",
+                        help="an OpenAI-compatible server's base URL, e.g. http://gpu-host:8000/v1 (vLLM, TGI, "
+                             "llama.cpp, Ollama, transformers serve); repeat to spread the rows over several. The "
+                             "key, if the server wants one, comes from STUDIO_SERVER_API_KEY")
+    parser.add_argument("--server-model", help="the model the server serves (its id in /v1/models)")
+    parser.add_argument("--server-api", choices=APIS, default="auto",
+                        help="completions (the book's prompt as it is), chat, or auto: completions, else chat")
+    parser.add_argument("--server-concurrency", type=int, default=ServerConfig.concurrency,
+                        help="requests in flight per server")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", help="a prepared data set version: its held-out split is evaluated")
     source.add_argument("--file", type=Path, help="an evaluation file (CSV/JSONL/…; DDL-only unless --db-dir)")
@@ -54,9 +66,11 @@ def register(subparsers) -> None:
 def run_eval(args) -> int:
     settings = load_settings()
     candidates = ([run_candidate(name, settings) for name in args.run]
-                  + [hub_candidate(repo, settings) for repo in args.hub] + [base_candidate(m) for m in args.base])
+                  + [hub_candidate(repo, settings) for repo in args.hub] + [base_candidate(m) for m in args.base]
+                  + _server_candidates(args))
     if not candidates:
-        raise StudioError("nothing to evaluate: give --run RUN, --hub REPO and/or --base MODEL")
+        raise StudioError("nothing to evaluate: give --run RUN, --hub REPO, --base MODEL and/or --server-url URL "
+                          "with --server-model MODEL")
     eval_set = eval_set_from_version(args.dataset, settings) if args.dataset else eval_set_from_file(args.file, args.db_dir)
     options = EvalOptions(mode=args.mode, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
                           limit=args.limit, judge_model=args.judge_model, judge_base_url=args.judge_base_url,
@@ -71,10 +85,20 @@ def run_eval(args) -> int:
         result = evaluate(candidate, eval_set, options, judge=judge, progress=_print_progress, settings=settings)
         summary = result.summary.to_dict()
         print(json.dumps({"evaluation": result.id, "candidate": candidate.label, "eval_set": eval_set.label,
+                          "decoding": result.decoding,
                           "generated": result.new_generations, "generate_seconds": round(result.generate_seconds, 1),
                           "adapted_to": result.adapted_to, **summary}, ensure_ascii=False))
     _mirror(settings)
     return 0
+
+
+def _server_candidates(args) -> list:
+    if not args.server_url and not args.server_model:
+        return []
+    key = os.environ.get("STUDIO_SERVER_API_KEY")
+    return [server_candidate(ServerConfig(tuple(args.server_url), args.server_model or "", api=args.server_api,
+                                          concurrency=args.server_concurrency,
+                                          api_key=Secret(key) if key else None))]
 
 
 def _mirror(settings) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 import pandas as pd
@@ -36,19 +37,21 @@ from studio.evaluate import (
     list_evaluations,
     open_judge,
     run_candidate,
+    server_candidate,
     side_by_side,
 )
 from studio.data import get_version
 from studio.hub import notify_results_changed
 from studio.models import list_model_choices
-from studio.settings import DEFAULT_MODEL, load_settings
+from studio.server_engine import APIS, MAX_CONCURRENCY, ServerConfig
+from studio.settings import DEFAULT_MODEL, Secret, load_settings
 from studio.ui.choices import refresh_on_focus, run_names
 from studio.ui.errors import user_errors
 from studio.ui.i18n import say, t
 
 # adapted_to: the database whose synthesized pairs the run trained on, when these rows ask about it (in-domain).
 SUMMARY_COLUMNS = ["evaluation", "candidate", "eval_set", "adapted_to", "mode", "rows", "EX", "judge", "accuracy",
-                   "agreement", "judge_calls", "cost_usd"]
+                   "agreement", "judge_calls", "cost_usd", "decoding"]
 ROW_COLUMNS = ["candidate", "question", "gold_sql", "pred_sql", "match", "reason", "decided_by", "judge_verdict"]
 
 
@@ -71,6 +74,7 @@ def build() -> None:
         with gr.Column(scale=1):
             mode = gr.Radio(list(MODES), value="hybrid", label=t("evaluate.mode"), info=t("evaluate.mode_info"),
                             elem_id="evaluate-mode")
+            server = _server_section()
             with gr.Accordion(t("evaluate.judge"), open=False):
                 judge_model = gr.Textbox(label=t("evaluate.judge_model"), placeholder="gpt-4-turbo-preview")
                 judge_url = gr.Textbox(label=t("evaluate.judge_url"), placeholder="https://api.openai.com/v1")
@@ -108,7 +112,8 @@ def build() -> None:
     # `hubs`, `constrained` and `candidate_count` last: API callers that predate them keep working (they
     # default).
     inputs = [runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
-              hubs, constrained, candidate_count]
+              hubs, constrained, candidate_count, server.urls, server.model, server.key, server.api,
+              server.concurrency]
     estimate.click(estimate_cost, inputs, notice, api_name="evaluate_estimate")
     start.click(run_evaluations, inputs, [notice, summary, agreement, stored], api_name="evaluate",
                 concurrency_limit=1, concurrency_id="generate").then(
@@ -149,6 +154,34 @@ def _options(mode, judge_model, judge_url, max_new_tokens, limit, constrained=Tr
                        candidates=int(candidate_count or 1))
 
 
+def _server_section() -> SimpleNamespace:
+    """An OpenAI-compatible server as one more candidate: its base URLs, the model it serves, how to ask it."""
+    with gr.Accordion(t("evaluate.server"), open=False):
+        gr.Markdown(t("evaluate.server_info"))
+        urls = gr.Textbox("", label=t("evaluate.server_urls"), placeholder="http://127.0.0.1:8000/v1",
+                          info=t("evaluate.server_urls_info"), elem_id="evaluate-server-urls")
+        model = gr.Textbox("", label=t("evaluate.server_model"), info=t("evaluate.server_model_info"),
+                           elem_id="evaluate-server-model")
+        key = gr.Textbox("", label=t("evaluate.server_key"), type="password", info=t("evaluate.judge_key_info"))
+        with gr.Row():
+            api = gr.Radio(list(APIS), value="auto", label=t("evaluate.server_api"),
+                           info=t("evaluate.server_api_info"))
+            concurrency = gr.Number(ServerConfig.concurrency, precision=0, minimum=1, maximum=MAX_CONCURRENCY,
+                                    label=t("evaluate.server_concurrency"))
+    return SimpleNamespace(urls=urls, model=model, key=key, api=api, concurrency=concurrency)
+
+
+def _server_candidates(urls: str | None, model: str | None, key: str | None, api: str | None,
+                       concurrency) -> list:
+    """The server candidate the form describes (none when both the URLs and the model are empty)."""
+    if not (urls or "").strip() and not (model or "").strip():
+        return []
+    config = ServerConfig(tuple(re.split(r"[\s,]+", urls or "")), model or "", api=api or "auto",
+                          concurrency=int(concurrency or ServerConfig.concurrency),
+                          api_key=Secret(key.strip()) if (key or "").strip() else None)
+    return [server_candidate(config)]
+
+
 def _require_listed(runs, bases, dataset, hubs, request: gr.Request, profile: gr.OAuthProfile | None) -> None:
     """Every candidate and the data set from the lists before anything is resolved: on a shared deployment
     a Hub id downloads (admins only) and a path would read the server's disk (nobody; the CLI takes them)."""
@@ -174,7 +207,8 @@ def _eval_set(dataset, upload, request):
 
 @user_errors
 def estimate_cost(runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
-                  hubs, constrained, candidate_count, request: gr.Request, profile: gr.OAuthProfile | None):
+                  hubs, constrained, candidate_count, server_urls, server_model, server_key, server_api,
+                  server_concurrency, request: gr.Request, profile: gr.OAuthProfile | None):
     _require_listed(runs, bases, dataset, hubs, request, profile)
     options = _options(mode, judge_model, judge_url, max_new_tokens, limit)
     judge = open_judge(options, load_settings(), api_key=(judge_key or "").strip() or None)
@@ -183,7 +217,8 @@ def estimate_cost(runs, bases, dataset, upload, mode, judge_model, judge_url, ju
     eval_set = _eval_set(dataset, upload, request)
     with judge:
         cost = estimate_judge_cost(eval_set, options, judge)
-    candidates = len(runs or []) + len(bases or []) + len(_hub_ids(hubs))
+    candidates = (len(runs or []) + len(bases or []) + len(_hub_ids(hubs))
+                  + len(_server_candidates(server_urls, server_model, None, server_api, server_concurrency)))
     return say("estimate", request, requests=cost["requests"] * max(candidates, 1), cached=cost["cached"],
                tokens=cost["prompt_tokens"] + cost["completion_tokens"],
                cost="?" if cost["cost_usd"] is None else f"{cost['cost_usd'] * max(candidates, 1):.3f}")
@@ -191,7 +226,8 @@ def estimate_cost(runs, bases, dataset, upload, mode, judge_model, judge_url, ju
 
 @user_errors
 def run_evaluations(runs, bases, dataset, upload, mode, judge_model, judge_url, judge_key, max_new_tokens, limit,
-                    hubs, constrained, candidate_count, request: gr.Request, profile: gr.OAuthProfile | None,
+                    hubs, constrained, candidate_count, server_urls, server_model, server_key, server_api,
+                    server_concurrency, request: gr.Request, profile: gr.OAuthProfile | None,
                     progress=gr.Progress()):
     # Minutes of the shared CPU per candidate (and judge credits), stored on the shared leaderboard: admins
     # only on a shared deployment.
@@ -200,7 +236,8 @@ def run_evaluations(runs, bases, dataset, upload, mode, judge_model, judge_url, 
     _require_listed(runs, bases, dataset, hubs, request, profile)
     candidates = ([run_candidate(name, settings) for name in runs or []]
                   + [hub_candidate(repo, settings) for repo in _hub_ids(hubs)]
-                  + [base_candidate(b) for b in bases or []])
+                  + [base_candidate(b) for b in bases or []]
+                  + _server_candidates(server_urls, server_model, server_key, server_api, server_concurrency))
     if not candidates:
         raise gr.Error(say("no_candidates", request))
     eval_set = _eval_set(dataset, upload, request)
@@ -222,7 +259,7 @@ def run_evaluations(runs, bases, dataset, upload, mode, judge_model, judge_url, 
 def _summary_table(results) -> pd.DataFrame:
     return pd.DataFrame([{
         "evaluation": r.id, "candidate": r.candidate.label, "eval_set": r.eval_set, "adapted_to": r.adapted_to or "",
-        "mode": r.summary.mode,
+        "mode": r.summary.mode, "decoding": r.decoding,
         "rows": r.summary.total, "EX": _percent(r.summary.ex_score), "judge": _percent(r.summary.judge_score),
         "accuracy": _percent(r.summary.accuracy),
         "agreement": _percent(r.summary.agreement.rate if r.summary.agreement else None),
