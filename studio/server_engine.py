@@ -37,6 +37,7 @@ class ServerConfig:
     max_retries: int = 4  # for 429 and 5xx answers, with the client's backoff
     timeout_s: float = 300.0
     api_key: Secret | None = field(default=None, compare=False)  # in memory only; `Secret` never prints
+    name: str = ""  # the leaderboard's name for what is served, when the model id is a long path
 
     def __post_init__(self):
         object.__setattr__(self, "base_urls", tuple(url.strip().rstrip("/") for url in self.base_urls if url.strip()))
@@ -61,7 +62,7 @@ class ServerConfig:
     @property
     def label(self) -> str:
         """The candidate's name on the leaderboard: the model, whichever servers answered."""
-        return f"server:{self.model}"
+        return f"server:{self.name or self.model}"
 
 
 @dataclass

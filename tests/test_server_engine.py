@@ -22,7 +22,7 @@ from studio.inference import GenerationOptions, LoadOptions, get_generator
 from studio.leaderboard import load_board
 from studio.server_engine import ServerConfig, ServerEngine
 from studio.settings import DEFAULT_MODEL, Secret, load_settings
-from studio.testing.model_server import ModelServer
+from studio.export.serve import TransformersServer
 
 ROWS, TOKENS = 3, 24
 
@@ -93,7 +93,7 @@ def test_a_server_that_is_not_there_is_named():
 
 @pytest.fixture(scope="module")
 def served(model_home):
-    with ModelServer(model_home / "models" / DEFAULT_MODEL) as server:
+    with TransformersServer(model_home / "models" / DEFAULT_MODEL) as server:
         yield server
 
 

@@ -14,7 +14,7 @@ import sys
 from studio.errors import StudioError
 
 # Subcommand groups, in the order `--help` lists them: module name under studio.cli.
-COMMAND_MODULES = ("serve", "data", "train", "runs", "eval", "infer", "models", "push", "deploy")
+COMMAND_MODULES = ("serve", "data", "train", "runs", "eval", "infer", "models", "push", "export", "deploy")
 
 
 def build_parser() -> argparse.ArgumentParser:

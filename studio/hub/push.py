@@ -7,16 +7,15 @@ with it, so any adapter folder can be pushed too.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from studio.errors import Phrase, StudioError
+from studio.export.merged import TOKENIZER_FILES, merged_model, tokenizer_files
 from studio.hub.card import STUDIO_NAME, hub_base_model, model_card
 from studio.hub.client import (
     Content,
@@ -34,14 +33,11 @@ from studio.settings import Secret, Settings, load_settings
 
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
 MODEL_PATTERNS = ("config.json", "generation_config.json", "model*.safetensors", "model.safetensors.index.json")
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
-                   "vocab.json", "merges.txt", "added_tokens.json", "chat_template.jinja")
 # Weights and configs the studio manages: when a push switches between adapter and merged model, the
 # other kind's files are deleted so the repo never holds both. Other files (eval results) are kept.
 MANAGED = matches_any(ADAPTER_FILES + MODEL_PATTERNS)
 CONFIG_YAML = "autotrain_config.yml"
 EVAL_JSON = "eval_results.json"
-MERGED_MARKER = ".studio-merged.json"
 
 
 @dataclass(frozen=True)
@@ -159,7 +155,7 @@ def _model_files(folder: Path) -> dict[str, Content]:
 
 
 def _tokenizer_files(folder: Path) -> dict[str, Content]:
-    return {name: folder / name for name in TOKENIZER_FILES if (folder / name).is_file()}
+    return dict(tokenizer_files(folder))
 
 
 def _documents(source: PushSource, repo_id: str, merged: bool) -> dict[str, Content]:
@@ -183,31 +179,8 @@ def _documents(source: PushSource, repo_id: str, merged: bool) -> dict[str, Cont
 
 
 def _merged_model(source: PushSource, settings: Settings) -> Path:
-    """The base with the adapter merged in, in fp16 (the book's merge_and_unload). Made once per adapter
-    under STUDIO_HOME/cache/merged and reused, so a retried push does not merge again."""
+    """The base with the adapter merged in, in fp16 (studio.export.merged: made once, reused)."""
     if source.is_model:
         return source.folder
-    digest = hashlib.sha256((source.folder / "adapter_model.safetensors").read_bytes()).hexdigest()[:12]
-    target = settings.home / "cache" / "merged" / f"{suggest_repo_name(source.name)}-{digest}"
-    if (target / MERGED_MARKER).is_file():
-        return target
     base = source.base_model_path or resolve_model(source.base_model, settings)
-    staging = target.with_name(target.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    _merge(base, source.folder, staging)
-    (staging / MERGED_MARKER).write_text(json.dumps({"base": str(base), "adapter": str(source.folder)}))
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)  # complete or absent, never half-written
-    return target
-
-
-def _merge(base: Path, adapter: Path, output: Path) -> None:
-    import torch
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)  # merge in fp32: exact on CPU
-    model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
-    model.to(torch.float16).save_pretrained(output)
-    tokenizer_source = adapter if _tokenizer_files(adapter) else base
-    AutoTokenizer.from_pretrained(tokenizer_source).save_pretrained(output)
+    return merged_model(base, source.folder, suggest_repo_name(source.name), settings)

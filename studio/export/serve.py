@@ -1,5 +1,6 @@
-"""A real OpenAI-compatible server on 127.0.0.1 for tests and benchmarks: `transformers serve` on a local model
-folder, offline, on the CPU. Its model id is the folder's path (what requests name as `model`)."""
+"""`transformers serve` on a local model folder, on 127.0.0.1, offline, on the CPU: the OpenAI-compatible server
+the export check evaluates a GGUF through (studio.export.check), and tests and benchmarks use. Its model id is
+the folder's path (what requests name as `model`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 
-class ModelServer:
+class TransformersServer:
     """`transformers serve <folder>` in a process of its own; use as a context manager."""
 
     def __init__(self, folder: Path, startup_timeout_s: float = 180.0):
@@ -26,7 +27,7 @@ class ModelServer:
         self._log = tempfile.TemporaryFile()
         self._process: subprocess.Popen | None = None
 
-    def __enter__(self) -> ModelServer:
+    def __enter__(self) -> TransformersServer:
         executable = Path(sys.executable).with_name("transformers")
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": self._cache.name}
         self._process = subprocess.Popen(
