@@ -76,6 +76,7 @@ ENDPOINTS: dict[str, EndpointPolicy] = {
     "leaderboard_compare": EndpointPolicy(OPEN, "reads two candidates' records"),
     "leaderboard_reproduce": EndpointPolicy(ADMIN_ONLY, "queues training"),
     "leaderboard_delete": EndpointPolicy(ADMIN_ONLY, "deletes runs"),
+    "leaderboard_export_model": EndpointPolicy(ADMIN_ONLY, "writes hundreds of MB and takes minutes of CPU"),
     "hub_suggest_repo": EndpointPolicy(OPEN, "a repo name from a run name (no network)"),
     "hub_push": EndpointPolicy(ADMIN_ONLY, "pushes to the Hub"),
     # Playground

@@ -15,6 +15,7 @@ from studio.training.jobs import jobs_dir
 from studio.training.runs import get_run
 from tests.app_support import served_app
 from tests.test_leaderboard import EVAL_SET, HUB_LABEL, LARGE, SMALL, Registry, fill
+from tests.test_hub_push import tiny_base  # noqa: F401
 from tests.training_fixtures.support import fake_autotrain, fake_python  # noqa: F401
 
 NO_FILTERS = {"search": "", "metric": "accuracy", "best_per": "", "base_models": [], "datasets": [],
@@ -123,3 +124,19 @@ def test_a_hub_adapter_is_offered_for_comparing_only(app):
     with pytest.raises(Exception, match="여기서 평가만 했을 뿐 이 스튜디오의 run이 아니어서"):
         korean.predict(HUB_LABEL, True, api_name="/leaderboard_delete")
     assert HUB_LABEL in board(client)[1]["run"].tolist()  # refused: its evaluation is still there
+
+
+def test_export_writes_the_run_and_says_how_to_serve_it(app, tiny_base, tmp_path):  # noqa: F811
+    from tests.test_hub_push import make_adapter
+
+    Registry(load_settings()).run("exportable", base_model=str(tiny_base),
+                                  adapter=make_adapter(tiny_base, tmp_path / "adapter"))
+    client = Client(app, verbose=False, headers={"Accept-Language": "en-US"})
+    status = client.predict("exportable", "merged", api_name="/leaderboard_export_model")
+    folder = load_settings().home / "exports" / "exportable" / "merged-float16"
+    assert (folder / "config.json").is_file() and (folder / "model.safetensors").is_file()
+    assert status.startswith("Exported run **exportable** as a merged model folder") and f"vllm serve {folder}" in status
+    with pytest.raises(Exception, match="a base model is not a run"):
+        client.predict("base:" + SMALL, "gguf", api_name="/leaderboard_export_model")
+    with pytest.raises(Exception, match="Choose a run"):
+        client.predict("", "gguf", api_name="/leaderboard_export_model")

@@ -15,7 +15,9 @@ import gradio as gr
 import pandas as pd
 
 from studio import leaderboard as lb
-from studio.access import DELETE_RUNS, START_TRAINING, require_admin
+from studio.access import DELETE_RUNS, EXPORT_MODELS, START_TRAINING, require_admin
+from studio.export import FORMATS as EXPORT_FORMATS
+from studio.export import export_run
 from studio.settings import load_settings
 from studio.training import ensure_background_worker, reproduce
 from studio.ui import hub_push
@@ -94,6 +96,10 @@ def build() -> None:
         run = _picker("leaderboard.run", "leaderboard-run", scale=2)
         again = gr.Button(t("leaderboard.reproduce"), scale=1, elem_id="leaderboard-reproduce")
         with gr.Column(scale=1):
+            export_format = gr.Dropdown(list(EXPORT_FORMATS), value="gguf", label=t("leaderboard.export_format"),
+                                        info=t("leaderboard.export_format_info"), elem_id="leaderboard-export-format")
+            export_model = gr.Button(t("leaderboard.export_model"), size="sm", elem_id="leaderboard-export-model")
+        with gr.Column(scale=1):
             confirm = gr.Checkbox(False, label=t("leaderboard.confirm"), elem_id="leaderboard-confirm")
             delete = gr.Button(t("leaderboard.delete"), variant="stop", size="sm",
                                elem_id="leaderboard-delete")
@@ -120,6 +126,8 @@ def build() -> None:
     compare.click(compare_runs, [first, second], [compared, config_diff, score_diff, differing],
                   api_name="leaderboard_compare")
     again.click(reproduce_run, run, status, api_name="leaderboard_reproduce")
+    export_model.click(export_model_files, [run, export_format], status, api_name="leaderboard_export_model",
+                       concurrency_limit=1, concurrency_id="export")
     show(delete.click(delete_run, [run, confirm], [status, confirm], api_name="leaderboard_delete").success(
         refresh_pickers, None, pickers, api_name=False))
 
@@ -239,6 +247,20 @@ def reproduce_run(name: str, request: gr.Request, profile: gr.OAuthProfile | Non
     ensure_background_worker()
     dataset = job.dataset_version or job.dataset_ref
     return say("lb_reproduced", request, run=name, job=job.name, dataset=dataset)
+
+
+@user_errors
+def export_model_files(name: str, format: str, request: gr.Request, profile: gr.OAuthProfile | None,
+                       progress=gr.Progress()):
+    """The run as a merged folder, a Q8_0 GGUF, or a GGUF with its Ollama Modelfile (`studio export`)."""
+    require_admin(request, profile, action=EXPORT_MODELS)  # minutes of CPU and hundreds of MB on the server
+    if not name:
+        raise gr.Error(say("lb_pick_run", request))
+    _require_local_run(name, request)
+    done = export_run(name, format, progress=lambda stage, i, n: progress(i / max(n, 1), desc=f"{stage} {i}/{n}"))
+    files = "  \n".join(f"`{f['path']}` ({f['bytes'] / 1e6:.0f} MB)" for f in done.to_dict()["files"])
+    return say(f"lb_exported_{format}", request, run=name, files=files, seconds=round(done.seconds),
+               first=done.files[0])
 
 
 @user_errors

@@ -66,6 +66,7 @@ def guest_tries(deployment) -> dict[str, dict]:
                      "limit": 1},
         "leaderboard_reproduce": {"name": d.run},
         "leaderboard_delete": {"name": d.run, "confirmed": True},
+        "leaderboard_export_model": {"name": d.run, "format": "gguf"},
         "hub_push": {"run": d.run},
     }
 
@@ -82,6 +83,7 @@ ADMIN_TRIES = {
     "evaluate": {"runs": [], "bases": []},
     "leaderboard_reproduce": {"name": "no-such-run"},
     "leaderboard_delete": {"name": "no-such-run", "confirmed": False},
+    "leaderboard_export_model": {"name": "no-such-run", "format": "gguf"},
     "hub_push": {"run": "no-such-run"},
 }
 

@@ -52,6 +52,7 @@ NAME_FIELDS = {
     "train_cancel": Fields({"job_name": str}),
     "leaderboard_reproduce": Fields({"name": str}),
     "leaderboard_delete": Fields({"name": str}, {"confirmed": True}),
+    "leaderboard_export_model": Fields({"name": str}, {"format": "gguf"}),
     "hub_push": Fields({"run": str}),
     "data_judge_filter": Fields({"version_id": str}, {"model": "gpt-4o-mini"}),
     # open: names looked up among the records; nothing read or written beyond them
