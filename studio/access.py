@@ -64,6 +64,7 @@ MODEL = Phrase("model", key="kind_model")
 ADAPTER = Phrase("adapter", key="kind_adapter")
 DATA_SET = Phrase("data set", key="kind_data_set")
 PRESET = Phrase("preset", key="kind_preset")
+DATABASE = Phrase("database", key="kind_database")
 
 
 class RateLimited(StudioError):

@@ -81,6 +81,9 @@ ENDPOINTS: dict[str, EndpointPolicy] = {
     "hub_push": EndpointPolicy(ADMIN_ONLY, "pushes to the Hub"),
     # Playground
     "generate_sql": EndpointPolicy(GUEST_CAPPED, "listed models and runs, capped tokens and answers a minute"),
+    "playground_ask_database": EndpointPolicy(GUEST_CAPPED, "text2sql_answer for the page: the same checks"),
+    "text2sql_answer": EndpointPolicy(GUEST_CAPPED, "listed databases, models and runs; the Playground's caps; "
+                                                    "the SQL runs read-only in the sandbox"),
 }
 
 

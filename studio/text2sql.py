@@ -1,7 +1,9 @@
 """Answer one question: resolve the model, build the book's prompt, generate, extract the SQL, and check
-that the SQL runs against the schema (an empty SQLite database built from the DDL).
+that the SQL runs against the schema (an empty SQLite database built from the DDL). `ask_database` asks about
+a database instead: its schema is the DDL, and the SQL runs on it, read-only, for the first rows.
 
-The Playground tab and `python -m studio infer` both call `ask`, so they give the same answer.
+The Playground tab and `python -m studio infer` both call `ask`, so they give the same answer; the
+`text2sql_answer` API endpoint calls `ask_database`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaluation.execution import check_against_ddl
+from evaluation.sandbox import Limits, Sandbox
+from evaluation.schema import schema_ddl
 from studio.errors import StudioError
 from studio.inference import GenerationOptions, LoadOptions, get_generator
 from studio.models import resolve_adapter, resolve_model
@@ -88,3 +92,52 @@ def ask(
         load_seconds=loaded - started,
         generate_seconds=generated - loaded,
     )
+
+
+PREVIEW_ROWS = 20  # the rows an answer shows
+COUNTED_ROWS = 10_000  # a larger result is not counted exactly ("more than")
+QUERY_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class DatabaseAnswer:
+    answer: Answer
+    ddl: str  # the database's schema, as the prompt showed it
+    columns: tuple[str, ...]
+    rows: list[tuple]  # the first PREVIEW_ROWS rows of the result
+    row_count: int | None  # how many rows the result has; None: more than COUNTED_ROWS
+    error: str  # why the SQL did not run on the database ("" when it did)
+
+    def to_dict(self) -> dict:
+        return {"sql": self.answer.sql, "runs_on_schema": self.answer.runs_on_schema,
+                "schema_message": self.answer.schema_message, "columns": list(self.columns),
+                "rows": [list(row) for row in self.rows], "row_count": self.row_count, "error": self.error,
+                "model": self.answer.model}
+
+
+def ask_database(model: str, database: Path, question: str, adapter: str | Path | None = None,
+                 generation: GenerationOptions = GenerationOptions()) -> DatabaseAnswer:
+    """Ask about a SQLite database: its schema is the prompt's DDL, and the answer runs on it, read-only."""
+    ddl = schema_ddl(database)
+    answer = ask(model, ddl, question, adapter, generation)
+    if not answer.sql:
+        return DatabaseAnswer(answer, ddl, (), [], None, answer.schema_message)
+    columns, rows, count, error = run_preview(database, answer.sql)
+    return DatabaseAnswer(answer, ddl, columns, rows, count, error)
+
+
+def run_preview(database: Path, sql: str) -> tuple[tuple[str, ...], list[tuple], int | None, str]:
+    """(columns, the first PREVIEW_ROWS rows, the row count or None past COUNTED_ROWS, error) of `sql` run
+    read-only on `database` in the evaluation sandbox (a worker process with a deadline and a row cap)."""
+    sandbox = Sandbox.open_file(database, Limits(timeout_s=QUERY_TIMEOUT_S, max_rows=COUNTED_ROWS),
+                                mysql_functions=True)
+    try:
+        result = sandbox.run(sql)
+        counted = result.ok
+        if not result.ok and f"exceeds {COUNTED_ROWS} rows" in (result.error or ""):  # too many: the first ones
+            result = sandbox.run(f"SELECT * FROM ({sql.strip().rstrip(';')}) LIMIT {PREVIEW_ROWS}")
+    finally:
+        sandbox.close()
+    if not result.ok:
+        return (), [], None, result.error or ""
+    return result.columns, result.rows[:PREVIEW_ROWS], len(result.rows) if counted else None, ""

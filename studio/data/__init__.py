@@ -40,7 +40,7 @@ _MODULES = {
         "JudgeFilter",
         "FRACTIONS",
     ),
-    "versions": ("DatasetVersion", "get_version", "list_versions", "versions_table"),
+    "versions": ("DatasetVersion", "get_version", "list_versions", "listed_databases", "versions_table"),
     "tokens": ("TokenStats", "token_stats", "load_tokenizer"),
     "execution": ("GoldChecker", "find_databases"),
     "sample": ("SampleInfo", "ensure_sample", "export_sample", "EVAL_DB_ID", "SCHEMA_CHOICES"),

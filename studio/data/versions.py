@@ -249,6 +249,21 @@ def list_versions(settings: Settings | None = None) -> list[DatasetVersion]:
     return _select(settings or load_settings(), "ORDER BY created_at DESC, rowid DESC", ())
 
 
+MAX_LISTED_DATABASES = 500  # a dropdown's worth, newest versions first
+
+
+def listed_databases(settings: Settings | None = None) -> dict[str, Path]:
+    """The prepared versions' databases by "<version>/<db_id>", newest version first: the databases the
+    Playground and the `text2sql_answer` endpoint may query (a guest names one of these, never a path)."""
+    found: dict[str, Path] = {}
+    for version in list_versions(settings):
+        for path in sorted(version.databases_dir.glob("*.sqlite")) if version.databases_dir.is_dir() else ():
+            if len(found) == MAX_LISTED_DATABASES:
+                return found
+            found[f"{version.id}/{path.stem}"] = path
+    return found
+
+
 def versions_table(settings: Settings | None = None) -> pd.DataFrame:
     """The versions as a table for the UI: id, name, source, split, fraction, rows, databases (training /
     evaluation: how many schemas a run trains on), created."""

@@ -27,3 +27,10 @@ def run_names() -> list[str]:
     from studio.training.runs import list_runs
 
     return [run.name for run in list_runs()]
+
+
+def database_names() -> list[str]:
+    """The prepared versions' databases, "<version>/<db_id>" (what a guest may query)."""
+    from studio.data.versions import listed_databases
+
+    return list(listed_databases())

@@ -1,16 +1,22 @@
-"""The Playground tab: a DDL and a Korean question in, the generated SQL out. Guests on a shared deployment
-get capped answers at a limited rate (studio.access.playground_tokens) from the listed models and runs only
-(studio.access.require_offered); locally and for admins, no limits and any model, folder or Hub id."""
+"""The Playground tab: a DDL and a Korean question in, the generated SQL out; or a prepared database and a
+question in, the SQL and the first rows of its result out (also the `text2sql_answer` API endpoint). Guests on
+a shared deployment get capped answers at a limited rate (studio.access.playground_tokens) from the listed
+models, runs and databases only (studio.access.require_offered); locally and for admins, no limits and any
+model, folder or Hub id."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from studio.access import ADAPTER, MODEL, RateLimited, playground_tokens, require_offered
+import pandas as pd
+
+from studio.access import ADAPTER, DATABASE, MODEL, RateLimited, playground_tokens, require_offered
+from studio.data.versions import listed_databases
+from studio.errors import StudioError
 from studio.inference import GenerationOptions
 from studio.settings import DEFAULT_MODEL
-from studio.text2sql import ask
-from studio.ui.choices import model_names, refresh_on_focus, run_names
+from studio.text2sql import ask, ask_database
+from studio.ui.choices import database_names, model_names, refresh_on_focus, run_names
 from studio.ui.errors import user_errors
 from studio.ui.examples import GAME_DDL, QUESTIONS
 from studio.ui.i18n import say, t
@@ -45,13 +51,24 @@ def build() -> None:
                                         elem_id="playground-completion")
                 prompt = gr.Textbox(label=t("playground.prompt"), lines=8, interactive=False,
                                     elem_id="playground-prompt")
+            with gr.Accordion(t("playground.database_section"), open=False):
+                database = gr.Dropdown(database_names(), value=None, label=t("playground.database"),
+                                       info=t("playground.database_info"), elem_id="playground-database")
+                ask_db = gr.Button(t("playground.ask_database"), elem_id="playground-ask-database")
+                result = gr.Dataframe(label=t("playground.result"), interactive=False, max_height=320,
+                                      elem_id="playground-result")
     refresh_on_focus(model, model_names)
     refresh_on_focus(adapter, run_names)
+    refresh_on_focus(database, database_names)
     inputs = [model, adapter, ddl, question, max_new_tokens, constrained]
     outputs = [sql, status, completion, prompt]
     # One model generates at a time (CPU-bound); both triggers share the endpoint and its queue slot.
     gr.on([generate.click, question.submit], generate_sql, inputs, outputs,
           api_name="generate_sql", concurrency_limit=1, concurrency_id="generate")
+    ask_db.click(answer_on_database, [model, adapter, database, question, max_new_tokens, constrained],
+                 [sql, status, result, ddl], api_name="playground_ask_database", concurrency_limit=1,
+                 concurrency_id="generate")
+    gr.api(text2sql_answer, api_name="text2sql_answer", concurrency_limit=1, concurrency_id="generate")
 
 
 @user_errors
@@ -89,3 +106,65 @@ def _require_listed(model: str, adapter: str, request: gr.Request, profile: gr.O
     before anything is resolved (a Hub id would be downloaded). Refusals cost no rate-limit slot."""
     require_offered(model, model_names, request, profile, kind=MODEL)
     require_offered(adapter, run_names, request, profile, kind=ADAPTER)
+
+
+@user_errors
+def answer_on_database(model: str, adapter: str, database: str, question: str, max_new_tokens: float,
+                       constrained: bool, request: gr.Request, profile: gr.OAuthProfile | None,
+                       progress=gr.Progress()):
+    """The question asked about the chosen database: its SQL, whether it ran, the first rows, its schema."""
+    progress(0.1, desc=say("loading", request))
+    done, tokens = _database_answer(model, adapter, database, question, max_new_tokens, constrained, request,
+                                    profile)
+    if not done.answer.sql:
+        status = say("no_sql", request)
+    elif done.error:
+        status = say("db_failed", request, message=done.error)
+    else:
+        status = say("db_rows", request, count=done.row_count if done.row_count is not None else "10,000+",
+                     shown=len(done.rows))
+    if tokens < int(max_new_tokens):
+        status += "  \n" + say("pg_capped", request, tokens=tokens)
+    return done.answer.sql, status, pd.DataFrame(done.rows, columns=list(done.columns)), done.ddl
+
+
+@user_errors
+def text2sql_answer(database: str, question: str, model: str = DEFAULT_MODEL, adapter: str = "",
+                    max_new_tokens: int = 128, request: gr.Request = None,
+                    profile: gr.OAuthProfile | None = None) -> dict:
+    """Write SQL for a Korean question about one of the studio's databases, check it, and run it read-only.
+
+    Args:
+        database: a database as the studio lists it, "<data set version>/<db_id>" (see the Playground).
+        question: the question, in Korean or English.
+        model: the base model (a built-in name, or a prepared model folder's name).
+        adapter: a run trained here (optional): answers with its adapter on its own base model.
+        max_new_tokens: the most tokens the answer may take (guests on a shared deployment get fewer).
+
+    Returns:
+        sql, runs_on_schema and schema_message (the check against the schema), columns and the first rows of
+        the result, row_count (None past 10,000), error (why it did not run), and the model that answered.
+    """
+    return _database_answer(model, adapter, database, question, max_new_tokens, True, request, profile)[0].to_dict()
+
+
+def _database_answer(model, adapter, database, question, max_new_tokens, constrained, request, profile):
+    """Checks first (what a guest may name, the rate, the cap), then the answer on the database. A database is
+    named as the studio lists it, for everyone: no name is ever taken as a path."""
+    _require_listed(model, adapter, request, profile)
+    require_offered(database, database_names, request, profile, kind=DATABASE, hub=False)
+    if not (question or "").strip():
+        raise gr.Error(say("empty_question", request))
+    if not (database or "").strip():
+        raise gr.Error(say("db_none", request))
+    path = listed_databases().get(database.strip())
+    if path is None:
+        raise StudioError("{name!r} is not one of the studio's databases: pick one as the Playground lists it "
+                          "(<data set version>/<db_id>)", key="db_unknown", name=database[:200])
+    try:
+        tokens = playground_tokens(int(max_new_tokens), request, profile)
+    except RateLimited as exc:
+        raise gr.Error(say("pg_rate_limited", request, limit=exc.limit, seconds=exc.retry_after)) from None
+    done = ask_database(model or DEFAULT_MODEL, path, question, adapter=(adapter or "").strip() or None,
+                        generation=GenerationOptions(max_new_tokens=tokens, constrained=bool(constrained)))
+    return done, tokens

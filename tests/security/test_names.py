@@ -45,6 +45,9 @@ NAME_FIELDS = {
     "evaluate_estimate": Fields({"runs": list, "bases": list, "dataset": str, "hubs": str},
                                 {"mode": "execution", "bases": []}),
     "generate_sql": Fields({"model": str, "adapter": str}),
+    "playground_ask_database": Fields({"database": str, "model": str, "adapter": str},
+                                      {"question": "레벨이 가장 높은 사람"}),
+    "text2sql_answer": Fields({"database": str, "model": str, "adapter": str}, {"question": "레벨이 가장 높은 사람"}),
     # admin-only: an admin gets no server path either
     "evaluate": Fields({"runs": list, "bases": list, "dataset": str, "hubs": str},
                        {"mode": "execution", "limit": 1, "bases": []}),
