@@ -4,6 +4,7 @@ only the studio's listed databases can be named."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -38,8 +39,8 @@ def test_the_preview_shows_the_first_rows_counts_what_it_can_and_never_writes(nu
 def test_the_endpoint_answers_about_a_listed_database_and_refuses_anything_else(running_app,  # noqa: F811
                                                                                 sample_version_id):
     client = Client(running_app, verbose=False, headers={"Accept-Language": "en-US"})
-    answer = client.predict(f"{sample_version_id}/1", QUESTION, "smollm2-135m-instruct", "", 48,
-                            api_name="/text2sql_answer")
+    answer = json.loads(client.predict(f"{sample_version_id}/1", QUESTION, "smollm2-135m-instruct", "", 48,
+                                       api_name="/text2sql_answer"))
     assert set(answer) == {"sql", "runs_on_schema", "schema_message", "columns", "rows", "row_count", "error",
                            "model"}
     assert answer["sql"].upper().startswith("SELECT")  # schema-constrained: a query over the game's tables

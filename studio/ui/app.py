@@ -46,9 +46,11 @@ def build_app(policy: access.AccessPolicy | None = None) -> gr.Blocks:
 
 
 def guarded_launch_options(policy: access.AccessPolicy) -> dict:
-    """What Gradio enforces for the policy: password sign-in, and the largest upload it accepts."""
+    """What Gradio enforces for the policy: password sign-in, and the largest upload it accepts. The MCP server
+    (…/gradio_api/mcp/) serves the same endpoints as tools, through the same handlers and their guest policy;
+    `?tools=text2sql_answer` narrows a client to the Text2SQL answer."""
     auth = access.password_logins() if policy.sign_in == access.PASSWORD else None
-    return {"auth": auth, "max_file_size": access.max_upload_bytes(policy)}
+    return {"auth": auth, "max_file_size": access.max_upload_bytes(policy), "mcp_server": True}
 
 
 def guarded_queue_options(policy: access.AccessPolicy) -> dict:

@@ -6,6 +6,8 @@ model, folder or Hub id."""
 
 from __future__ import annotations
 
+import json
+
 import gradio as gr
 
 import pandas as pd
@@ -131,7 +133,7 @@ def answer_on_database(model: str, adapter: str, database: str, question: str, m
 @user_errors
 def text2sql_answer(database: str, question: str, model: str = DEFAULT_MODEL, adapter: str = "",
                     max_new_tokens: int = 128, request: gr.Request = None,
-                    profile: gr.OAuthProfile | None = None) -> dict:
+                    profile: gr.OAuthProfile | None = None) -> str:
     """Write SQL for a Korean question about one of the studio's databases, check it, and run it read-only.
 
     Args:
@@ -142,10 +144,11 @@ def text2sql_answer(database: str, question: str, model: str = DEFAULT_MODEL, ad
         max_new_tokens: the most tokens the answer may take (guests on a shared deployment get fewer).
 
     Returns:
-        sql, runs_on_schema and schema_message (the check against the schema), columns and the first rows of
-        the result, row_count (None past 10,000), error (why it did not run), and the model that answered.
+        A JSON object: sql, runs_on_schema and schema_message (the check against the schema), columns and the
+        first rows of the result, row_count (null past 10,000), error (why it did not run), and the model.
     """
-    return _database_answer(model, adapter, database, question, max_new_tokens, True, request, profile)[0].to_dict()
+    done = _database_answer(model, adapter, database, question, max_new_tokens, True, request, profile)[0]
+    return json.dumps(done.to_dict(), ensure_ascii=False, default=str)  # JSON text: MCP clients read it as is
 
 
 def _database_answer(model, adapter, database, question, max_new_tokens, constrained, request, profile):
