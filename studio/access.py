@@ -58,6 +58,7 @@ RUN_EVALUATIONS = Phrase("run evaluations", key="action_run_evaluations")
 SAVE_DATA = Phrase("save data set versions", key="action_save_data")
 LOAD_HUB_DATA = Phrase("load data sets from the Hugging Face Hub", key="action_load_hub_data")
 EXPORT_MODELS = Phrase("export models", key="action_export_models")
+USE_SERVERS = Phrase("generate through a server of your choice", key="action_use_servers")
 
 # What a field names, as a refusal says it.
 MODEL = Phrase("model", key="kind_model")

@@ -20,6 +20,7 @@ from studio.inference import GenerationOptions, LoadOptions, get_generator
 from studio.models import resolve_adapter, resolve_model
 from studio.prompts import PromptTemplate
 from studio.retrieval import run_index, with_example
+from studio.server_engine import ServerConfig, ServerEngine
 from studio.settings import load_settings
 
 
@@ -64,19 +65,27 @@ def ask(
     adapter: str | Path | None = None,
     generation: GenerationOptions = GenerationOptions(),
     template: PromptTemplate = PromptTemplate(),
+    server: ServerConfig | None = None,
 ) -> Answer:
+    """The answer of `model` (with `adapter`), or of the model `server` serves (greedy, unconstrained: a
+    server has no schema grammar)."""
     ddl, question = ddl.strip(), question.strip()
     if not ddl:
         raise StudioError("the DDL is empty: paste the CREATE TABLE statements the question is about",
                           key="generate_no_ddl")
     if not question:
         raise StudioError("the question is empty", key="generate_no_question")
-    model, adapter_folder = _model_and_adapter(model, adapter)
-    prompt = question_prompt(ddl, question, adapter, template)
     started = time.perf_counter()
-    generator = get_generator(resolve_model(model), LoadOptions(adapter=adapter_folder))
-    loaded = time.perf_counter()
-    completion = generator.generate([prompt], generation, ddls=[ddl])[0]
+    if server is not None:
+        model, prompt = server.label, question_prompt(ddl, question, None, template)
+        loaded = time.perf_counter()
+        completion = ServerEngine(server).generate([prompt], generation.max_new_tokens).completions[0]
+    else:
+        model, adapter_folder = _model_and_adapter(model, adapter)
+        prompt = question_prompt(ddl, question, adapter, template)
+        generator = get_generator(resolve_model(model), LoadOptions(adapter=adapter_folder))
+        loaded = time.perf_counter()
+        completion = generator.generate([prompt], generation, ddls=[ddl])[0]
     generated = time.perf_counter()
     runs, message = check_against_ddl(ddl, completion.sql) if completion.sql else (False, "no SQL statement")
     if completion.problem:

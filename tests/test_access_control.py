@@ -293,7 +293,7 @@ def test_guests_may_only_pick_the_listed_models_and_runs_in_the_playground(monke
     Registry(load_settings()).run("book-r16")  # a run trained here: a listed adapter
     asked = []
 
-    def answer(model, ddl, question, adapter=None, generation=None):  # stands in for loading the model
+    def answer(model, ddl, question, adapter=None, generation=None, server=None):  # stands in for loading the model
         asked.append((model, adapter))
         used = "its-base" if adapter == "book-r16" else model  # a run answers on the model it was trained on
         return Answer(model=used, sql="SELECT 1", completion="SELECT 1", prompt="", new_tokens=3,

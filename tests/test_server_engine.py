@@ -23,6 +23,7 @@ from studio.leaderboard import load_board
 from studio.server_engine import ServerConfig, ServerEngine
 from studio.settings import DEFAULT_MODEL, Secret, load_settings
 from studio.export.serve import TransformersServer
+from tests.test_app import running_app  # noqa: F401 - the launched app fixture
 
 ROWS, TOKENS = 3, 24
 
@@ -146,3 +147,18 @@ def test_the_cli_evaluates_through_a_server(model_home, sample_version_id):
     line = json.loads(done.stdout.strip().splitlines()[-1])
     assert (line["candidate"], line["decoding"], line["total"]) == ("server:standin-sql", "server-chat", 2)
     assert bad.returncode != 0 and "not a server base URL" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_playground_answers_through_a_server(running_app):  # noqa: F811
+    from gradio_client import Client
+
+    from studio.ui.examples import GAME_DDL, QUESTIONS
+
+    client = Client(running_app, verbose=False, headers={"Accept-Language": "en-US"})
+    with OpenAIStandin(reply=lambda prompt: "SELECT username FROM players WHERE level >= 10;") as server:
+        sql, status, completion, prompt = client.predict(
+            "smollm2-135m-instruct", "", GAME_DDL, QUESTIONS[0], 32, True, server.base_url, "standin-sql",
+            api_name="/generate_sql")
+        asked = [r.body for r in server.requests if r.path == "/v1/chat/completions"]
+    assert sql == "SELECT username FROM players WHERE level >= 10" and "runs against the schema" in status.lower()
+    assert QUESTIONS[0] in asked[0]["messages"][0]["content"] and QUESTIONS[0] in prompt

@@ -12,10 +12,20 @@ import gradio as gr
 
 import pandas as pd
 
-from studio.access import ADAPTER, DATABASE, MODEL, RateLimited, playground_tokens, require_offered
+from studio.access import (
+    ADAPTER,
+    DATABASE,
+    MODEL,
+    USE_SERVERS,
+    RateLimited,
+    playground_tokens,
+    require_admin,
+    require_offered,
+)
 from studio.data.versions import listed_databases
 from studio.errors import StudioError
 from studio.inference import GenerationOptions
+from studio.server_engine import ServerConfig
 from studio.settings import DEFAULT_MODEL
 from studio.text2sql import ask, ask_database
 from studio.ui.choices import database_names, model_names, refresh_on_focus, run_names
@@ -53,6 +63,11 @@ def build() -> None:
                                         elem_id="playground-completion")
                 prompt = gr.Textbox(label=t("playground.prompt"), lines=8, interactive=False,
                                     elem_id="playground-prompt")
+            with gr.Accordion(t("playground.server"), open=False):
+                server_url = gr.Textbox("", label=t("evaluate.server_urls"), placeholder="http://127.0.0.1:8000/v1",
+                                        elem_id="playground-server-url")
+                server_model = gr.Textbox("", label=t("evaluate.server_model"),
+                                          info=t("evaluate.server_model_info"), elem_id="playground-server-model")
             with gr.Accordion(t("playground.database_section"), open=False):
                 database = gr.Dropdown(database_names(), value=None, label=t("playground.database"),
                                        info=t("playground.database_info"), elem_id="playground-database")
@@ -62,7 +77,7 @@ def build() -> None:
     refresh_on_focus(model, model_names)
     refresh_on_focus(adapter, run_names)
     refresh_on_focus(database, database_names)
-    inputs = [model, adapter, ddl, question, max_new_tokens, constrained]
+    inputs = [model, adapter, ddl, question, max_new_tokens, constrained, server_url, server_model]
     outputs = [sql, status, completion, prompt]
     # One model generates at a time (CPU-bound); both triggers share the endpoint and its queue slot.
     gr.on([generate.click, question.submit], generate_sql, inputs, outputs,
@@ -75,11 +90,13 @@ def build() -> None:
 
 @user_errors
 def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_tokens: float,
-                 constrained: bool, request: gr.Request, profile: gr.OAuthProfile | None, progress=gr.Progress()):
+                 constrained: bool, server_url: str, server_model: str, request: gr.Request,
+                 profile: gr.OAuthProfile | None, progress=gr.Progress()):
     if not (question or "").strip():
         raise gr.Error(say("empty_question", request))
     if not (ddl or "").strip():
         raise gr.Error(say("empty_ddl", request))
+    server = _server(server_url, server_model, request, profile)
     _require_listed(model, adapter, request, profile)
     try:  # on the server: an API caller gets the same limits as the page
         tokens = playground_tokens(int(max_new_tokens), request, profile)
@@ -87,7 +104,7 @@ def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_toke
         raise gr.Error(say("pg_rate_limited", request, limit=exc.limit, seconds=exc.retry_after)) from None
     progress(0.1, desc=say("loading", request))
     answer = ask(model, ddl, question, adapter=(adapter or "").strip() or None,
-                 generation=GenerationOptions(max_new_tokens=tokens, constrained=bool(constrained)))
+                 generation=GenerationOptions(max_new_tokens=tokens, constrained=bool(constrained)), server=server)
     status = say("generated", request, tokens=answer.new_tokens,
                  seconds=answer.load_seconds + answer.generate_seconds, load=answer.load_seconds)
     if not answer.sql:
@@ -96,11 +113,21 @@ def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_toke
         status += "  \n" + say("runs_on_schema", request)
     else:
         status += "  \n" + say("fails_on_schema", request, message=answer.schema_message)
-    if adapter and answer.model != model:
+    if adapter and answer.model != model and server is None:
         status += "  \n" + say("pg_run_model", request, run=adapter.strip(), model=answer.model, chosen=model)
     if tokens < int(max_new_tokens):
         status += "  \n" + say("pg_capped", request, tokens=tokens)
     return answer.sql, status, answer.completion, answer.prompt
+
+
+def _server(url: str | None, model: str | None, request: gr.Request,
+            profile: gr.OAuthProfile | None) -> ServerConfig | None:
+    """The OpenAI-compatible server the answer comes from, if the fields name one: a URL the server connects
+    to, so admins only on a shared deployment."""
+    if not (url or "").strip() and not (model or "").strip():
+        return None
+    require_admin(request, profile, action=USE_SERVERS)
+    return ServerConfig(((url or "").strip(),), model or "", concurrency=1)
 
 
 def _require_listed(model: str, adapter: str, request: gr.Request, profile: gr.OAuthProfile | None) -> None:

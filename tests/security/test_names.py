@@ -44,7 +44,7 @@ NAME_FIELDS = {
     "train_estimate": Fields({"dataset": str, "base_model": str}, silent=True),
     "evaluate_estimate": Fields({"runs": list, "bases": list, "dataset": str, "hubs": str},
                                 {"mode": "execution", "bases": []}),
-    "generate_sql": Fields({"model": str, "adapter": str}),
+    "generate_sql": Fields({"model": str, "adapter": str, "server_url": str}),
     "playground_ask_database": Fields({"database": str, "model": str, "adapter": str},
                                       {"question": "레벨이 가장 높은 사람"}),
     "text2sql_answer": Fields({"database": str, "model": str, "adapter": str}, {"question": "레벨이 가장 높은 사람"}),
