@@ -15,9 +15,9 @@ QUESTION = "레벨이 가장 높은 플레이어의 이름은?"
 
 async def _session_calls(url: str, database: str) -> tuple[list[str], list[str], dict, bool, str]:
     from mcp import ClientSession
-    from mcp.client.streamable_http import streamablehttp_client
+    from mcp.client.streamable_http import streamable_http_client
 
-    async with streamablehttp_client(f"{url}gradio_api/mcp/?tools=text2sql_answer") as (read, write, _):
+    async with streamable_http_client(f"{url}gradio_api/mcp/?tools=text2sql_answer") as (read, write, _):
         async with ClientSession(read, write) as session:
             await session.initialize()
             narrowed = [tool.name for tool in (await session.list_tools()).tools]
@@ -25,7 +25,7 @@ async def _session_calls(url: str, database: str) -> tuple[list[str], list[str],
                                                                    "max_new_tokens": 32})
             refused = await session.call_tool("text2sql_answer", {"database": "/etc/passwd",
                                                                   "question": QUESTION})
-    async with streamablehttp_client(f"{url}gradio_api/mcp/") as (read, write, _):
+    async with streamable_http_client(f"{url}gradio_api/mcp/") as (read, write, _):
         async with ClientSession(read, write) as session:
             await session.initialize()
             every = [tool.name for tool in (await session.list_tools()).tools]

@@ -172,9 +172,7 @@ ALLOWED = {
         "the bundled sample's own domains (1..8)",
     ("evaluation/paths.py", "root.joinpath(*parts)"): "join_inside itself: the result is checked next",
     ("studio/hub/push.py", "folder / name"): "the fixed ADAPTER_FILES / TOKENIZER_FILES names",
-    ("studio/hub/push.py",
-     "settings.home / 'cache' / 'merged' / f'{suggest_repo_name(source.name)}-{digest}'"):
-        "suggest_repo_name keeps letters, digits and '-' only; digest is hex",
+    ("studio/export/merged.py", "folder / name"): "the fixed TOKENIZER_FILES names",
     ("studio/hub/results.py", "settings.home / dataset['path']"):
         "the registry's own rows, read to push them (nothing is written there)",
     ("studio/hub/results.py", "target / file.relative_to(files)"):

@@ -38,8 +38,8 @@ class Export:
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
-        return {"run": self.run, "format": self.format, "folder": str(self.folder), "seconds": round(self.seconds, 1),
-                "files": [{"path": str(p), "bytes": _size(p)} for p in self.files]}
+        return {"run": self.run, "format": self.format, "folder": str(self.folder),
+                "seconds": round(self.seconds, 1), "files": [{"path": str(p), "bytes": _size(p)} for p in self.files]}
 
 
 def export_run(run_name: str, format: str, *, gguf_type: str = "q8_0", dtype: str = "float16",
@@ -59,9 +59,9 @@ def export_run(run_name: str, format: str, *, gguf_type: str = "q8_0", dtype: st
     # GGUF from fp32 weights: quantizing a rounded copy would round twice.
     model = _merged(run.name, base, adapter, "float32" if format != "merged" else dtype, settings, progress)
     if format == "merged":
-        files = [_linked_copy(model, folder / f"merged-{dtype}")]
+        files = [_linked_copy(model, join_inside(folder, f"merged-{dtype}"))]
     else:
-        gguf = folder / f"{run.name}.{KINDS[gguf_type]}.gguf"
+        gguf = join_inside(folder, check_name(run.name, "run", f".{KINDS[gguf_type]}.gguf"))
         report = (lambda done, total: progress("gguf", done, total)) if progress else None
         files = [_written_whole(gguf, lambda path: write_gguf(model, path, gguf_type, report))]
         if format == "ollama":
@@ -74,7 +74,8 @@ def gguf_folder(gguf: Path, settings: Settings | None = None) -> Path:
     """An exported GGUF read back (de-quantized) into a model folder, for engines without a GGUF loader: what
     the check serves. Made once per file, under STUDIO_HOME/cache/gguf."""
     settings = settings or load_settings()
-    target = settings.home / "cache" / "gguf" / f"{gguf.stem}-{int(gguf.stat().st_mtime)}"
+    name = check_name(f"{gguf.stem}-{int(gguf.stat().st_mtime)}", "run")
+    target = join_inside(settings.home / "cache" / "gguf", name)
     if (target / "config.json").is_file():
         return target
     staging = target.with_name(target.name + ".partial")

@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+from studio.names import check_name, join_inside
 from studio.settings import Settings
 
 MERGED_MARKER = ".studio-merged.json"
@@ -21,7 +22,8 @@ def merged_model(base: Path, adapter: Path, name: str, settings: Settings, dtype
     STUDIO_HOME/cache/merged and reused, so a retried push or export does not merge again."""
     digest = hashlib.sha256((adapter / "adapter_model.safetensors").read_bytes()).hexdigest()[:12]
     suffix = "" if dtype == "float16" else f"-{dtype}"  # fp16 folders keep the name pushes always used
-    target = settings.home / "cache" / "merged" / f"{name}-{digest}{suffix}"
+    target = join_inside(settings.home / "cache" / "merged",
+                         check_name(f"{name}-{digest}{suffix}", "run"))
     if (target / MERGED_MARKER).is_file():
         return target
     staging = target.with_name(target.name + ".partial")
