@@ -106,7 +106,7 @@ class ServerEngine:
         work: queue.Queue[int] = queue.Queue()
         for index in range(len(prompts)):
             work.put(index)
-        failures: list[StudioError] = []
+        failures: list[StudioError] = []  # the first stops every thread after its current request
 
         def serve(url: str) -> None:
             while not failures:
@@ -116,8 +116,8 @@ class ServerEngine:
                     return
                 try:
                     results[index] = self._ask(url, prompts[index], max_new_tokens)
-                except StudioError as error:
-                    failures.append(error)
+                except Exception as error:  # noqa: BLE001 - any failure stops all: no answer may go missing
+                    failures.append(error if isinstance(error, StudioError) else _failure(url, error))
                     return
                 with self._lock:
                     answered[url] += 1
@@ -132,7 +132,7 @@ class ServerEngine:
             thread.join()
         if failures:
             raise failures[0]
-        return ServerAnswers([r for r in results if r is not None], self.api, answered)
+        return ServerAnswers(list(results), self.api, answered)  # every row answered, or we raised
 
     def _ask(self, url: str, prompt: str, max_new_tokens: int, probing: bool = False) -> Completion:
         import openai

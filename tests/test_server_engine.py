@@ -83,6 +83,14 @@ def test_a_failing_server_stops_with_its_reason(prompt, key):
         assert caught.value.key == key and server.base_url in str(caught.value)
 
 
+def test_an_answer_that_is_not_a_completion_stops_the_rows_instead_of_losing_one():
+    with OpenAIStandin(reply=lambda prompt: "SELECT 1;") as server:
+        engine = ServerEngine(ServerConfig((server.base_url,), "standin", api="chat", concurrency=3))
+        with pytest.raises(StudioError) as caught:
+            engine.generate(["one", "two [[raw:this is not JSON]]", "three"], 8)
+    assert caught.value.key in ("server_failed", "server_no_text") and server.base_url in str(caught.value)
+
+
 def test_a_server_that_is_not_there_is_named():
     engine = ServerEngine(ServerConfig(("http://127.0.0.1:9/v1",), "m", max_retries=0, timeout_s=5))
     with pytest.raises(StudioError) as caught:
