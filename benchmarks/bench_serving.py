@@ -57,10 +57,9 @@ def compare_engines(candidate, folder: Path | None, dataset: str, rows: int, con
     """The same held-out prompts through the built-in engine and through `transformers serve` on the same
     weights (a run's merged folder): rows/s each, and how often they wrote the same SQL."""
     from studio.evaluate import EvalOptions, eval_set_from_version, evaluate, server_candidate
-    from studio.export.check import _sql
-    from studio.export.merged import merged_model
+    from studio.export import model_folder
+    from studio.export.check import same_sql_share
     from studio.export.serve import TransformersServer
-    from studio.models import resolve_model
     from studio.server_engine import ServerConfig
     from studio.settings import load_settings
 
@@ -68,8 +67,7 @@ def compare_engines(candidate, folder: Path | None, dataset: str, rows: int, con
     eval_set = eval_set_from_version(dataset, settings)
     options = EvalOptions(mode="execution", limit=rows, constrained=False)
     if folder is None:  # a run: served as its merged weights (fp32, as the built-in engine computes)
-        folder = Path(candidate.base_model) if candidate.adapter is None else merged_model(
-            resolve_model(candidate.base_model, settings), candidate.adapter, candidate.label, settings, "float32")
+        folder = model_folder(candidate.label, candidate.base_model, candidate.adapter, "float32", settings)
     server_label = f"{candidate.label} (transformers serve)"
     forget_answers(settings, candidate.label, f"server:{server_label}")  # both generate now: timed fairly
     started = time.perf_counter()
@@ -80,11 +78,10 @@ def compare_engines(candidate, folder: Path | None, dataset: str, rows: int, con
         started = time.perf_counter()
         served = evaluate(server_candidate(config), eval_set, options, settings=settings)
         served_s = time.perf_counter() - started
-    same = sum(_sql(a["completion"]) == _sql(b["completion"]) for a, b in zip(own.rows, served.rows))
     return {"rows": own.summary.total, "built_in_s": round(own_s, 1), "server_s": round(served_s, 1),
             "built_in_rows_per_s": round(own.summary.total / own_s, 3),
             "server_rows_per_s": round(served.summary.total / served_s, 3),
-            "agreement": round(same / max(own.summary.total, 1), 4),
+            "agreement": round(same_sql_share(own.rows, served.rows), 4),
             "built_in_ex": own.summary.ex_score, "server_ex": served.summary.ex_score}
 
 

@@ -157,7 +157,7 @@ def _convert(model: BuiltinModel, target: Path, settings: Settings) -> None:
     if done.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
         raise StudioError("converting {model} failed: {error}", key="model_conversion_failed",
-                          model=model.name, error=_last_error_line(done.stderr))
+                          model=model.name, error=last_error_line(done.stderr))
     info = {"format": CONVERSION_FORMAT, "name": model.name, "source": f"pypi:{model.package}/{model.gguf_file}", "hub_id": model.hub_id,
             "converted_in_s": round(time.monotonic() - started, 1), **json.loads(done.stdout.splitlines()[-1])}
     info["output"] = str(target)
@@ -166,7 +166,7 @@ def _convert(model: BuiltinModel, target: Path, settings: Settings) -> None:
     staging.rename(target)  # the folder appears complete or not at all
 
 
-def _last_error_line(stderr: str) -> str:
+def last_error_line(stderr: str) -> str:
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("error:")]
     line = (errors or lines or ["no output"])[-1]

@@ -10,6 +10,7 @@ answers with backoff (`max_retries`); what still fails stops the evaluation with
 from __future__ import annotations
 
 import queue
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,19 @@ class ServerConfig:
     def label(self) -> str:
         """The candidate's name on the leaderboard: the model, whichever servers answered."""
         return f"server:{self.name or self.model}"
+
+
+def server_from_fields(urls: str | Sequence[str] | None, model: str | None, *, api: str | None = None,
+                       concurrency: float | None = None, key: str | None = None) -> ServerConfig | None:
+    """The server that loosely typed fields (a form, an API call, the CLI) name; None when they name neither a
+    URL nor a model. `urls` may be one text holding several, separated by commas, spaces or lines."""
+    texts = [urls] if isinstance(urls, str) else list(urls or [])
+    found = tuple(url for text in texts for url in re.split(r"[\s,]+", text or "") if url)
+    if not found and not (model or "").strip():
+        return None
+    return ServerConfig(found, model or "", api=api or "auto",
+                        concurrency=int(concurrency) if concurrency is not None else ServerConfig.concurrency,
+                        api_key=Secret(key.strip()) if (key or "").strip() else None)
 
 
 @dataclass

@@ -23,8 +23,8 @@ from studio.evaluate import (
     run_candidate,
     server_candidate,
 )
-from studio.server_engine import APIS, ServerConfig
-from studio.settings import Secret, load_settings
+from studio.server_engine import APIS, ServerConfig, server_from_fields
+from studio.settings import load_settings
 
 
 def register(subparsers) -> None:
@@ -93,12 +93,9 @@ def run_eval(args) -> int:
 
 
 def _server_candidates(args) -> list:
-    if not args.server_url and not args.server_model:
-        return []
-    key = os.environ.get("STUDIO_SERVER_API_KEY")
-    return [server_candidate(ServerConfig(tuple(args.server_url), args.server_model or "", api=args.server_api,
-                                          concurrency=args.server_concurrency,
-                                          api_key=Secret(key) if key else None))]
+    config = server_from_fields(args.server_url, args.server_model, api=args.server_api,
+                                concurrency=args.server_concurrency, key=os.environ.get("STUDIO_SERVER_API_KEY"))
+    return [server_candidate(config)] if config else []
 
 
 def _mirror(settings) -> None:

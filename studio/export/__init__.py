@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.errors import StudioError
+from studio.export.files import file_written_whole, folder_built_whole
 from studio.export.gguf import KINDS, write_gguf
 from studio.export.merged import DTYPES, merged_model
 from studio.export.ollama import modelfile
-from studio.models import resolve_model
+from studio.models import last_error_line, resolve_model
 from studio.names import check_name, join_inside
 from studio.settings import Settings, load_settings
 
@@ -57,15 +58,15 @@ def export_run(run_name: str, format: str, *, gguf_type: str = "q8_0", dtype: st
     started = time.perf_counter()
     base, adapter = run_model(run, settings)
     # GGUF from fp32 weights: quantizing a rounded copy would round twice.
-    model = _merged(run.name, base, adapter, "float32" if format != "merged" else dtype, settings, progress)
+    model = model_folder(run.name, base, adapter, "float32" if format != "merged" else dtype, settings, progress)
     if format == "merged":
         files = [_linked_copy(model, join_inside(folder, f"merged-{dtype}"))]
     else:
         gguf = join_inside(folder, check_name(run.name, "run", f".{KINDS[gguf_type]}.gguf"))
         report = (lambda done, total: progress("gguf", done, total)) if progress else None
-        files = [_written_whole(gguf, lambda path: write_gguf(model, path, gguf_type, report))]
+        files = [file_written_whole(gguf, lambda path: write_gguf(model, path, gguf_type, report))]
         if format == "ollama":
-            files.append(_written_whole(folder / "Modelfile",
+            files.append(file_written_whole(folder / "Modelfile",
                                         lambda path: path.write_text(modelfile(gguf.name), encoding="utf-8")))
     return Export(run.name, format, folder, files, time.perf_counter() - started)
 
@@ -78,26 +79,25 @@ def gguf_folder(gguf: Path, settings: Settings | None = None) -> Path:
     target = join_inside(settings.home / "cache" / "gguf", name)
     if (target / "config.json").is_file():
         return target
-    staging = target.with_name(target.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    done = subprocess.run([sys.executable, str(CONVERTER), "--gguf", str(gguf), "--output", str(staging)],
+    return folder_built_whole(target, lambda staging: _read_back(gguf, staging))
+
+
+def _read_back(gguf: Path, output: Path) -> None:
+    done = subprocess.run([sys.executable, str(CONVERTER), "--gguf", str(gguf), "--output", str(output)],
                           capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        reason = (done.stderr.strip().splitlines() or ["no output"])[-1].removeprefix("error:").strip()
         raise StudioError("{file} cannot be read back: {error}", key="export_unreadable", file=gguf.name,
-                          error=reason)
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
-    return target
+                          error=last_error_line(done.stderr))
 
 
-def _merged(name: str, base: str, adapter: Path | None, dtype: str, settings: Settings,
-            progress: Progress | None) -> Path:
+def model_folder(name: str, base: str, adapter: Path | None, dtype: str, settings: Settings,
+                 progress: Progress | None = None) -> Path:
+    """A run's weights as one model folder: its adapter merged into its base (made once), or, for a run trained
+    with merge_adapter, its own folder."""
+    if adapter is None:
+        return Path(base)
     if progress:
         progress("merge", 0, 1)
-    if adapter is None:  # trained with merge_adapter: the run's folder is the model
-        return Path(base)
     model = merged_model(resolve_model(base, settings), adapter, name, settings, dtype)
     if progress:
         progress("merge", 1, 1)
@@ -106,12 +106,8 @@ def _merged(name: str, base: str, adapter: Path | None, dtype: str, settings: Se
 
 def _linked_copy(source: Path, target: Path) -> Path:
     """The merged folder in the export folder, as hard links where the file system allows (no second copy)."""
-    staging = target.with_name(target.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(source, staging, copy_function=_link_or_copy)
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
-    return target
+    return folder_built_whole(target, lambda staging: shutil.copytree(source, staging,
+                                                                      copy_function=_link_or_copy))
 
 
 def _link_or_copy(source: str, target: str) -> None:
@@ -119,17 +115,6 @@ def _link_or_copy(source: str, target: str) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
-
-
-def _written_whole(path: Path, write: Callable[[Path], object]) -> Path:
-    """`path` written through a temporary name: a failed or interrupted export leaves no half file."""
-    partial = path.with_name(path.name + ".partial")
-    try:
-        write(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
 
 
 def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:

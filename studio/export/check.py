@@ -43,9 +43,14 @@ def check_export(run_name: str, gguf: Path, dataset: str, limit: int | None = No
     with TransformersServer(gguf_folder(gguf, settings)) as server:
         config = ServerConfig((server.base_url,), server.model, name=gguf.name)
         served = evaluate(server_candidate(config), eval_set, options, progress=progress, settings=settings)
-    same = sum(_sql(a["completion"]) == _sql(b["completion"]) for a, b in zip(own.rows, served.rows))
     return ExportCheck(run_name, gguf.name, eval_set.label, own.summary.total, own.summary.ex_score or 0.0,
-                       served.summary.ex_score or 0.0, same / max(own.summary.total, 1))
+                       served.summary.ex_score or 0.0, same_sql_share(own.rows, served.rows))
+
+
+def same_sql_share(rows: list[dict], others: list[dict]) -> float:
+    """The share of rows (evaluation rows of the same set, in order) where both answers hold the same SQL."""
+    same = sum(_sql(a["completion"]) == _sql(b["completion"]) for a, b in zip(rows, others))
+    return same / max(len(rows), 1)
 
 
 def _sql(completion: str) -> str:

@@ -10,7 +10,7 @@ architectures are refused with a pointer to that script: a half-right GGUF would
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -99,35 +99,47 @@ def _add_tokenizer(writer, folder: Path, config: dict) -> None:
 
 def _add_tensors(writer, folder: Path, config: dict, qtype, progress: Progress | None) -> None:
     import gguf
-    from safetensors import safe_open
 
     names = gguf.TensorNameMap(gguf.MODEL_ARCH.LLAMA, config["num_hidden_layers"])
     heads = config["num_attention_heads"]
     kv_heads = config.get("num_key_value_heads") or heads
-    files = sorted(folder.glob("*.safetensors"))
-    keys = [(path, key) for path in files for key in safe_open(path, "np").keys()]
-    for done, (path, key) in enumerate(keys, start=1):
+    files = _tensor_keys(folder)
+    total = sum(len(keys) for _, keys in files)
+    for done, (key, data) in enumerate(_tensors(files), start=1):
         if key == "lm_head.weight" and config.get("tie_word_embeddings"):
             continue  # llama.cpp reuses token_embd, as the model does
         name = names.get_name(key, try_suffixes=(".weight", ".bias"))
         if name is None:
             raise StudioError("GGUF export does not know the tensor {tensor} of {folder}", key="gguf_tensor",
                               tensor=key, folder=folder.name)
-        data = _array(path, key)
         if key.endswith("q_proj.weight"):
             data = _permute(data, heads, heads)
         elif key.endswith("k_proj.weight"):
             data = _permute(data, heads, kv_heads)
         _add_tensor(writer, name, data, qtype)
         if progress:
-            progress(done, len(keys))
+            progress(done, total)
 
 
-def _array(path: Path, key: str) -> np.ndarray:
+def _tensor_keys(folder: Path) -> list[tuple[Path, list[str]]]:
+    """Each safetensors file and the tensors it holds (its header only)."""
     from safetensors import safe_open
 
-    with safe_open(path, "pt") as tensors:  # "pt": numpy has no bfloat16
-        return tensors.get_tensor(key).float().numpy()
+    files = []
+    for path in sorted(folder.glob("*.safetensors")):
+        with safe_open(path, "np") as tensors:
+            files.append((path, list(tensors.keys())))
+    return files
+
+
+def _tensors(files: list[tuple[Path, list[str]]]) -> Iterator[tuple[str, np.ndarray]]:
+    """Every tensor as fp32, each file opened once."""
+    from safetensors import safe_open
+
+    for path, keys in files:
+        with safe_open(path, "pt") as tensors:  # "pt": numpy has no bfloat16
+            for key in keys:
+                yield key, tensors.get_tensor(key).float().numpy()
 
 
 def _add_tensor(writer, name: str, data: np.ndarray, qtype) -> None:

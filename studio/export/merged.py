@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
+from studio.export.files import folder_built_whole
 from studio.names import check_name, join_inside
 from studio.settings import Settings
 
@@ -26,13 +26,7 @@ def merged_model(base: Path, adapter: Path, name: str, settings: Settings, dtype
                          check_name(f"{name}-{digest}{suffix}", "run"))
     if (target / MERGED_MARKER).is_file():
         return target
-    staging = target.with_name(target.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    _merge(base, adapter, staging, dtype)
-    (staging / MERGED_MARKER).write_text(json.dumps({"base": str(base), "adapter": str(adapter), "dtype": dtype}))
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)  # complete or absent, never half-written
-    return target
+    return folder_built_whole(target, lambda staging: _merge(base, adapter, staging, dtype))
 
 
 def tokenizer_files(folder: Path) -> dict[str, Path]:
@@ -49,3 +43,4 @@ def _merge(base: Path, adapter: Path, output: Path, dtype: str) -> None:
     model.to(getattr(torch, dtype)).save_pretrained(output)
     tokenizer_source = adapter if tokenizer_files(adapter) else base
     AutoTokenizer.from_pretrained(tokenizer_source).save_pretrained(output)
+    (output / MERGED_MARKER).write_text(json.dumps({"base": str(base), "adapter": str(adapter), "dtype": dtype}))

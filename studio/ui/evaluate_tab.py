@@ -43,8 +43,8 @@ from studio.evaluate import (
 from studio.data import get_version
 from studio.hub import notify_results_changed
 from studio.models import list_model_choices
-from studio.server_engine import APIS, MAX_CONCURRENCY, ServerConfig
-from studio.settings import DEFAULT_MODEL, Secret, load_settings
+from studio.server_engine import APIS, MAX_CONCURRENCY, ServerConfig, server_from_fields
+from studio.settings import DEFAULT_MODEL, load_settings
 from studio.ui.choices import refresh_on_focus, run_names
 from studio.ui.errors import user_errors
 from studio.ui.i18n import say, t
@@ -174,12 +174,8 @@ def _server_section() -> SimpleNamespace:
 def _server_candidates(urls: str | None, model: str | None, key: str | None, api: str | None,
                        concurrency) -> list:
     """The server candidate the form describes (none when both the URLs and the model are empty)."""
-    if not (urls or "").strip() and not (model or "").strip():
-        return []
-    config = ServerConfig(tuple(re.split(r"[\s,]+", urls or "")), model or "", api=api or "auto",
-                          concurrency=int(concurrency or ServerConfig.concurrency),
-                          api_key=Secret(key.strip()) if (key or "").strip() else None)
-    return [server_candidate(config)]
+    config = server_from_fields(urls, model, api=api, concurrency=concurrency, key=key)
+    return [server_candidate(config)] if config else []
 
 
 def _require_listed(runs, bases, dataset, hubs, request: gr.Request, profile: gr.OAuthProfile | None) -> None:

@@ -25,7 +25,7 @@ from studio.access import (
 from studio.data.versions import listed_databases
 from studio.errors import StudioError
 from studio.inference import GenerationOptions
-from studio.server_engine import ServerConfig
+from studio.server_engine import ServerConfig, server_from_fields
 from studio.settings import DEFAULT_MODEL
 from studio.text2sql import ask, ask_database
 from studio.ui.choices import database_names, model_names, refresh_on_focus, run_names
@@ -126,8 +126,8 @@ def _server(url: str | None, model: str | None, request: gr.Request,
     to, so admins only on a shared deployment."""
     if not (url or "").strip() and not (model or "").strip():
         return None
-    require_admin(request, profile, action=USE_SERVERS)
-    return ServerConfig(((url or "").strip(),), model or "", concurrency=1)
+    require_admin(request, profile, action=USE_SERVERS)  # before the URL is even read
+    return server_from_fields(url, model, concurrency=1)
 
 
 def _require_listed(model: str, adapter: str, request: gr.Request, profile: gr.OAuthProfile | None) -> None:
@@ -182,12 +182,13 @@ def _database_answer(model, adapter, database, question, max_new_tokens, constra
     """Checks first (what a guest may name, the rate, the cap), then the answer on the database. A database is
     named as the studio lists it, for everyone: no name is ever taken as a path."""
     _require_listed(model, adapter, request, profile)
-    require_offered(database, database_names, request, profile, kind=DATABASE, hub=False)
+    listed = listed_databases()  # read once: it lists every version's folder
+    require_offered(database, lambda: listed, request, profile, kind=DATABASE, hub=False)
     if not (question or "").strip():
         raise gr.Error(say("empty_question", request))
     if not (database or "").strip():
         raise gr.Error(say("db_none", request))
-    path = listed_databases().get(database.strip())
+    path = listed.get(database.strip())
     if path is None:
         raise StudioError("{name!r} is not one of the studio's databases: pick one as the Playground lists it "
                           "(<data set version>/<db_id>)", key="db_unknown", name=database[:200])
