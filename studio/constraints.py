@@ -22,6 +22,10 @@ from studio.sql_grammar import sql_grammar
 
 # Why a constrained row ended other than by finishing its statement (the evaluation row shows it).
 DEAD_END = "the schema grammar allowed no further token"
+# Earley items llguidance may make for one token's mask (its default, 50,000, is too few for a 2-table DDL's
+# alias copies: the mask after `... FROM` failed and cut the answer there). At ~20,000 items a millisecond
+# this bounds the rare expensive token at ~25 ms; a typical token's mask takes ~0.3 ms.
+STEP_MAX_ITEMS = 500_000
 
 
 @dataclass
@@ -44,10 +48,12 @@ class RowConstraint:
         return True
 
     def _usable(self) -> bool:
-        if self.matcher.is_error() or self.matcher.is_stopped():
+        """False once the matcher has stopped: with an error (a problem), or because the statement is complete
+        (its `;` taken: the engine, checking a drafted token beyond it, ends the row there, no problem)."""
+        if self.matcher.is_error():
             self.problem = self.problem or _first_line(self.matcher.get_error()) or DEAD_END
             return False
-        return True
+        return not self.matcher.is_stopped()
 
     def take(self, token: int) -> None:
         if not self.matcher.consume_token(token):
@@ -90,7 +96,7 @@ class SchemaConstraints:
         import llguidance
 
         matcher = llguidance.LLMatcher(self.tokenizer, llguidance.LLMatcher.grammar_from_lark(grammar),
-                                       log_level=0)
+                                       log_level=0, limits=llguidance.LLParserLimits(step_max_items=STEP_MAX_ITEMS))
         if matcher.is_error():  # the grammar is built by code: a failure here is a bug, said plainly
             raise RuntimeError(f"the schema grammar does not compile: {matcher.get_error()}")
         return matcher

@@ -30,6 +30,7 @@ from studio.retrieval import add_examples, prompt_questions, run_index
 from studio.selection import select_answers
 from studio.server_engine import ServerConfig, ServerEngine
 from studio.settings import Settings, load_settings
+from studio.sql_grammar import GRAMMAR_REVISION
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 MODES = ("execution", "judge", "hybrid", "both")
@@ -170,7 +171,14 @@ class EvalOptions:
         """The generations cache's decoding key of each candidate: the greedy answer is the one evaluations
         without selection store; the k-th sampled one depends on k, the temperature and the seed only, so
         select3 reuses what select5 drew and the other way round."""
-        return [self.grammar] + [f"{self.grammar}+sample{k}{self._sampling_tag}" for k in range(1, self.candidates)]
+        return [self.generated_by] + [f"{self.generated_by}+sample{k}{self._sampling_tag}"
+                                      for k in range(1, self.candidates)]
+
+    @property
+    def generated_by(self) -> str:
+        """The grammar as the generations cache (and the stored options) know it: with the schema grammar's
+        revision, so that answers decoded under an older grammar are not reused as today's."""
+        return f"{self.grammar}@{GRAMMAR_REVISION}" if self.grammar == "schema" else self.grammar
 
     @property
     def _sampling_tag(self) -> str:
@@ -327,7 +335,7 @@ def _generate(candidate: Candidate, missing: Sequence[tuple[str, str]], ddl_of: 
     gen = GenerationOptions(max_new_tokens=options.max_new_tokens, batch_size=options.batch_size,
                             max_batch_tokens=options.max_batch_tokens, constrained=options.constrained)
     prompts = [prompt for prompt, _ in missing]
-    sampling = [None if key == options.grammar else Sampling(_sample_seed(key, prompt), options.temperature)
+    sampling = [None if key == options.generated_by else Sampling(_sample_seed(key, prompt), options.temperature)
                 for prompt, key in missing]
     completions = generator.generate(prompts, gen, progress=report, ddls=[ddl_of[p] for p in prompts],
                                      sampling=sampling)
@@ -386,7 +394,7 @@ def _store(candidate: Candidate, eval_set: EvalSet, options: EvalOptions, summar
                VALUES (datetime('now'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (candidate.label, candidate.run_name, candidate.base_model,
              str(candidate.adapter) if candidate.adapter else None, eval_set.label, eval_set.dataset_version,
-             options.mode, options.judge_model, json.dumps(asdict(options)),
+             options.mode, options.judge_model, json.dumps({**asdict(options), "generated_by": options.generated_by}),
              json.dumps({**summary.to_dict(), "adapted_to": adapted}),
              summary.total, summary.accuracy, summary.ex_score, summary.judge_score,
              summary.agreement.rate if summary.agreement else None, summary.cost_usd, generate_seconds,

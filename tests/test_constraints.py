@@ -77,6 +77,7 @@ def accepts(constraints, sql: str) -> bool:
     "SELECT team_name FROM teams WHERE city = '서울' UNION SELECT team_name FROM teams WHERE team_id < 3;",
     "SELECT members.nickname, AVG(points) AS average FROM members WHERE points BETWEEN 1 AND 2.5 GROUP BY "
     "members.nickname HAVING COUNT(DISTINCT team_id) >= 1;",
+    "SELECT count(*), max(points) FROM members WHERE strftime('%Y', '2024-01-01') = '2024';",  # any case
 ])
 def test_grammar_accepts_selects_over_the_schema(constraints, sql):
     assert accepts(constraints, sql)
@@ -104,6 +105,53 @@ def test_a_three_table_schema_stays_within_the_parsers_limits(constraints):
     tokens = tokenizer(sql, add_special_tokens=False)["input_ids"]
     matcher = rules.for_ddl(GAME_DDL).matcher
     assert matcher.try_consume_tokens(tokens) == len(tokens) and matcher.is_accepting(), matcher.get_error()
+
+
+def masked_walk(constraints, ddl: str, sql: str):
+    """Feed `sql` token by token as the engine does: the mask first, then the token. The row's constraint, and
+    the tokens the mask refused."""
+    import torch
+
+    tokenizer, rules = constraints
+    row, refused = rules.for_ddl(ddl), []
+    for token in tokenizer(sql, add_special_tokens=False)["input_ids"]:
+        logits = torch.zeros(rules.vocab_size)
+        if not row.mask_logits(logits, rules.bitmask()) or logits[token] == float("-inf"):
+            refused.append(tokenizer.decode([token]))
+            break
+        row.take(token)
+    return row, refused
+
+
+WIDE_DDL = """CREATE TABLE shops (
+  shop_id INT PRIMARY KEY, shop_name VARCHAR(50), region VARCHAR(20), opened_on DATE, floor_area INT, phone VARCHAR(20)
+);
+CREATE TABLE orders (
+  order_id INT PRIMARY KEY, shop_id INT, item_code VARCHAR(20), quantity INT, unit_price INT, ordered_at DATETIME,
+  status VARCHAR(10), FOREIGN KEY (shop_id) REFERENCES shops(shop_id)
+);"""
+
+
+@pytest.mark.parametrize("ddl, sql", [
+    (WIDE_DDL, "SELECT COUNT(*) FROM shops AS T1 JOIN orders AS T2 ON T1.shop_id = T2.shop_id WHERE T1.region = '부산';"),
+    (WIDE_DDL, "SELECT SUM(T2.quantity) FROM shops AS T1 JOIN orders AS T2 ON T1.shop_id = T2.shop_id;"),
+    (GAME_DDL, "SELECT T1.username FROM players AS T1 JOIN player_quests AS T2 ON T1.player_id = T2.player_id "
+               "JOIN quests AS T3 ON T2.quest_id = T3.quest_id WHERE T3.title = '용의 시련';"),
+])
+def test_every_token_of_a_join_gets_its_mask(constraints, ddl, sql):
+    """Computing the mask is where llguidance's item limit bites (consuming tokens alone never hits it): with its
+    default, the mask after `SELECT COUNT(*) FROM` over two 6-7 column tables failed, and the answer was cut there."""
+    row, refused = masked_walk(constraints, ddl, sql)
+    assert refused == [] and row.problem == "" and row.matcher.is_accepting(), (refused, row.problem)
+
+
+def test_a_finished_statement_is_not_a_dead_end(constraints):
+    """After its `;` a row's grammar allows nothing more: the engine, checking a drafted token beyond it, ends
+    the row there, which is no problem to report."""
+    row, refused = masked_walk(constraints, DDL, "SELECT COUNT(*) FROM teams;")
+    assert refused == []
+    assert row.mask_logits(__import__("torch").zeros(constraints[1].vocab_size), constraints[1].bitmask()) is False
+    assert row.problem == ""
 
 
 def runs_on_schema(sql: str, ddl: str = DDL) -> bool:

@@ -99,6 +99,15 @@ def test_candidates_are_bounded():
     assert EvalOptions().decoding == "schema"
 
 
+def test_cached_answers_are_keyed_by_the_grammars_revision():
+    """A grammar change can change answers: the cache key carries its revision, the leaderboard row does not."""
+    from studio.sql_grammar import GRAMMAR_REVISION
+
+    assert EvalOptions(candidates=2).generation_keys == [f"schema@{GRAMMAR_REVISION}",
+                                                         f"schema@{GRAMMAR_REVISION}+sample1@t0.7s0"]
+    assert EvalOptions(constrained=False).generation_keys == ["free"]
+
+
 # --- with the real offline model -------------------------------------------------------------------------
 
 QUESTIONS = ["레벨이 10 이상인 플레이어의 이름은?", "플레이어는 모두 몇 명인가?"]
