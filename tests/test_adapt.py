@@ -173,6 +173,14 @@ def test_the_version_keeps_the_database_and_its_provenance(studio_home, shop):
     assert synthesis.dropped and all(version.counts["dropped_on_load"][f"synthesis: {reason}"] == n
                                      for reason, n in synthesis.dropped.items())
     assert get_version(version.id).train_rows == version.counts["train"]
+    # The database's own rows are shown its own pairs as examples; the sample's rows, other databases'.
+    assert version.options["own_examples"] == ["shop"]
+    train = pd.read_json(version.train_file, lines=True, dtype=str)
+    shop_rows = train[train["db_id"] == "shop"]
+    assert shop_rows["example_sql"].isin(shop_rows["answer"]).all() and not (shop_rows["example_sql"] == shop_rows["answer"]).any()
+    db_of = dict(zip(train["answer"].str.strip(), train["db_id"]))
+    others = train[train["db_id"] != "shop"]
+    assert all(db_of.get(sql) != db for sql, db in zip(others["example_sql"], others["db_id"]))
 
 
 def test_cli_prints_the_version_then_json(studio_home, shop, tmp_path, capsys):

@@ -50,6 +50,20 @@ def test_the_example_never_comes_from_the_questions_own_database(index):
     assert only_own.nearest("질문", None).sql == "SELECT 1;"  # the Playground: any database
 
 
+def test_an_adapted_database_draws_from_its_own_rows_never_the_same_question_or_sql():
+    """A version adapted to a user's database shows that database's questions an example with its real names."""
+    own = ExampleIndex(POOL["question"], POOL["answer"], POOL["db_id"], own_examples=["a"])
+    assert own.nearest("프로젝트는 모두 몇 개인가요?", "a").sql == "SELECT MIN(age) FROM employees;"  # not itself
+    assert own.nearest("직원은 모두 몇 명인가요?", "a").sql == "SELECT COUNT(*) FROM projects;"
+    assert own.nearest("직원은 모두 몇 명인가요?", "a", unlike_sql="SELECT COUNT(*) FROM projects;").db_id == "a"
+    assert own.nearest("직원은 모두 몇 명인가요?", "a", unlike_sql="SELECT COUNT(*) FROM projects;").sql \
+        == "SELECT MIN(age) FROM employees;"
+    assert own.nearest("프로젝트는 모두 몇 개인가요?", "b").db_id == "a"  # other databases: as before
+    training = add_examples(POOL, own, training=True)
+    assert (training["example_sql"] != POOL["answer"]).all()
+    assert set(training.loc[POOL["db_id"] == "a", "example_sql"]) <= set(POOL.loc[POOL["db_id"] == "a", "answer"])
+
+
 def test_a_question_sharing_nothing_still_gets_a_stable_example(index):
     assert index.nearest("zzz", "a") == index.nearest("qqq", "a") == index.examples[2]
 

@@ -59,6 +59,9 @@ class PrepareOptions:
     # Each row's prompt shows the nearest training example of another database (studio.retrieval): the
     # model adapts a retrieved SQL shape instead of recalling one. False: the book's prompt exactly.
     examples: bool = True
+    # Databases whose rows take their example from their own database instead (an adapted version: the
+    # user's database, whose synthesized pairs show the model its real table and column names).
+    own_examples: tuple[str, ...] = ()
 
     def check(self) -> None:
         if self.schemas not in SCHEMA_CHOICES:
@@ -92,7 +95,11 @@ class PrepareOptions:
         return "holdout:" + ",".join(self.holdout_db_ids)
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "holdout_db_ids": list(self.holdout_db_ids), "split": self.split}
+        data = {**asdict(self), "holdout_db_ids": list(self.holdout_db_ids), "split": self.split,
+                "own_examples": list(self.own_examples)}
+        if not self.own_examples:  # versions prepared before the option existed keep their content hash
+            del data["own_examples"]
+        return data
 
 
 def choose_schemas(loaded: LoadedData, options: PrepareOptions) -> pd.DataFrame:
@@ -222,8 +229,8 @@ def prepare_dataset(
     train = with_ids(take_fraction(train, options.fraction, options.seed))
     evaluation = with_ids(evaluation)
     if options.examples:
-        index = ExampleIndex(train["question"], train["answer"], train["db_id"])
-        train, evaluation = add_examples(train, index), add_examples(evaluation, index)
+        index = ExampleIndex(train["question"], train["answer"], train["db_id"], own_examples=options.own_examples)
+        train, evaluation = add_examples(train, index, training=True), add_examples(evaluation, index)
     counts.update(
         train=len(train),
         eval=len(evaluation),

@@ -133,8 +133,11 @@ def save_synthesis(synthesis: Synthesis, options: SynthesisOptions = SynthesisOp
     source = SourceSpec("synthesized", synthesis.db_id, synthesis.schema.glossary.digest)
     loaded = LoadedData(cleaned, report, source, databases)
     # Every gold SQL already ran in the sandbox (the sample's rows are checked when it is built).
+    # The database's own rows take examples from its own pairs: at inference, a question about the user's
+    # database is shown the most alike synthesized pair, with the real table and column names.
     prepare = PrepareOptions(holdout_db_ids=(), eval_fraction=options.eval_fraction, seed=options.seed,
-                             exec_filter=False, name=options.name or synthesis.db_id)
+                             exec_filter=False, name=options.name or synthesis.db_id,
+                             own_examples=(synthesis.db_id,))
     return prepare_dataset(loaded, prepare, settings=settings, progress=progress)
 
 
