@@ -37,11 +37,12 @@ def _model_and_adapter(model: str, adapter: str | Path | None) -> tuple[str, Pat
 
 
 def question_prompt(ddl: str, question: str, adapter: str | Path | None = None,
-                    template: PromptTemplate = PromptTemplate()) -> str:
+                    template: PromptTemplate = PromptTemplate(), db_id: str | None = None) -> str:
     """The prompt a question is asked with: the book's, and, for a run trained on prompts with examples,
-    the nearest of its own training rows after the question (as in its training)."""
+    the nearest of its own training rows after the question (as in its training: from another database
+    than `db_id`, or from `db_id`'s own pairs for a run adapted to it; from any database when unknown)."""
     index = run_index(str(adapter), load_settings()) if adapter else None
-    example = index.nearest(question) if index is not None else None
+    example = index.nearest(question, db_id) if index is not None else None
     return template.render(ddl, with_example(question, example))
 
 
@@ -66,9 +67,10 @@ def ask(
     generation: GenerationOptions = GenerationOptions(),
     template: PromptTemplate = PromptTemplate(),
     server: ServerConfig | None = None,
+    db_id: str | None = None,
 ) -> Answer:
     """The answer of `model` (with `adapter`), or of the model `server` serves (greedy, unconstrained: a
-    server has no schema grammar)."""
+    server has no schema grammar). `db_id`: the database asked about, when known (it picks the example)."""
     ddl, question = ddl.strip(), question.strip()
     if not ddl:
         raise StudioError("the DDL is empty: paste the CREATE TABLE statements the question is about",
@@ -77,12 +79,12 @@ def ask(
         raise StudioError("the question is empty", key="generate_no_question")
     started = time.perf_counter()
     if server is not None:
-        model, prompt = server.label, question_prompt(ddl, question, None, template)
+        model, prompt = server.label, question_prompt(ddl, question, None, template, db_id)
         loaded = time.perf_counter()
         completion = ServerEngine(server).generate([prompt], generation.max_new_tokens).completions[0]
     else:
         model, adapter_folder = _model_and_adapter(model, adapter)
-        prompt = question_prompt(ddl, question, adapter, template)
+        prompt = question_prompt(ddl, question, adapter, template, db_id)
         generator = get_generator(resolve_model(model), LoadOptions(adapter=adapter_folder))
         loaded = time.perf_counter()
         completion = generator.generate([prompt], generation, ddls=[ddl])[0]
@@ -128,7 +130,7 @@ def ask_database(model: str, database: Path, question: str, adapter: str | Path 
                  generation: GenerationOptions = GenerationOptions()) -> DatabaseAnswer:
     """Ask about a SQLite database: its schema is the prompt's DDL, and the answer runs on it, read-only."""
     ddl = schema_ddl(database)
-    answer = ask(model, ddl, question, adapter, generation)
+    answer = ask(model, ddl, question, adapter, generation, db_id=database.stem)  # databases are <db_id>.sqlite
     if not answer.sql:
         return DatabaseAnswer(answer, ddl, (), [], None, answer.schema_message)
     columns, rows, count, error = run_preview(database, answer.sql)

@@ -226,6 +226,16 @@ def test_a_run_trained_on_synthesized_pairs_is_marked_adapted_to_that_database(s
     assert rows.loc["adapted-run", "adapted_to"] == "shop" and pd.isna(rows.loc["plain-run", "adapted_to"])
     assert "adapted_to" in lb.DEFAULT_COLUMNS
 
+    # Asked about its database (the Playground's database section, the API), the run is shown one of that
+    # database's own pairs as its example, as in its training; about another database, another's.
+    from studio.retrieval import EXAMPLE_HEADER
+    from studio.text2sql import question_prompt
+
+    train = pd.read_json(version.train_file, lines=True, dtype=str)
+    prompt = question_prompt("CREATE TABLE t (a INT);", "회원은 모두 몇 명인가요?", "adapted-run", db_id="shop")
+    shown_sql = prompt.split(EXAMPLE_HEADER)[1].split("### SQL:")[0].strip().splitlines()[-1]
+    assert shown_sql in set(train.loc[train["db_id"] == "shop", "answer"].str.strip())
+
 
 def _proposer(prompt: str) -> str:
     """The stand-in's answer to a proposal: two good words, an unknown column and an English word."""
