@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import Phrase, StudioError
-from studio.export.merged import TOKENIZER_FILES, merged_model, tokenizer_files
+from studio.export.merged import merged_model, tokenizer_files
 from studio.hub.card import STUDIO_NAME, hub_base_model, model_card
 from studio.hub.client import (
     Content,
@@ -134,7 +134,7 @@ def _adapter_files(source: PushSource) -> dict[str, Content]:
     training_params.json, which may carry a token, and that must never be uploaded."""
     files: dict[str, Content] = {"adapter_model.safetensors": source.folder / "adapter_model.safetensors",
                                  "adapter_config.json": _portable_adapter_config(source)}
-    files.update(_tokenizer_files(source.folder))
+    files.update(tokenizer_files(source.folder))
     return files
 
 
@@ -150,12 +150,8 @@ def _portable_adapter_config(source: PushSource) -> bytes:
 
 def _model_files(folder: Path) -> dict[str, Content]:
     files: dict[str, Content] = {p.name: p for p in sorted(folder.iterdir()) if MANAGED(p.name) and p.is_file()}
-    files.update(_tokenizer_files(folder))
+    files.update(tokenizer_files(folder))
     return files
-
-
-def _tokenizer_files(folder: Path) -> dict[str, Content]:
-    return dict(tokenizer_files(folder))
 
 
 def _documents(source: PushSource, repo_id: str, merged: bool) -> dict[str, Content]:

@@ -43,7 +43,8 @@ from pathlib import Path
 from studio import registry
 from studio.errors import Phrase, StudioError
 from studio.hub.client import TOKENS_PAGE, HubSession, commit_files, connect, ensure_repo, hub_errors
-from studio.hub.push import ADAPTER_FILES, TOKENIZER_FILES
+from studio.export.merged import TOKENIZER_FILES
+from studio.hub.push import ADAPTER_FILES
 from studio.models import HUB_ID
 from studio.settings import Secret, Settings
 from studio.training.config import SPACE_BACKENDS, TrainingConfig, portable_model_ref

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import gradio as gr
-
 import pandas as pd
 
 from studio.access import (
@@ -98,10 +97,7 @@ def generate_sql(model: str, adapter: str, ddl: str, question: str, max_new_toke
         raise gr.Error(say("empty_ddl", request))
     server = _server(server_url, server_model, request, profile)
     _require_listed(model, adapter, request, profile)
-    try:  # on the server: an API caller gets the same limits as the page
-        tokens = playground_tokens(int(max_new_tokens), request, profile)
-    except RateLimited as exc:
-        raise gr.Error(say("pg_rate_limited", request, limit=exc.limit, seconds=exc.retry_after)) from None
+    tokens = _capped_tokens(max_new_tokens, request, profile)
     progress(0.1, desc=say("loading", request))
     answer = ask(model, ddl, question, adapter=(adapter or "").strip() or None,
                  generation=GenerationOptions(max_new_tokens=tokens, constrained=bool(constrained)), server=server)
@@ -128,6 +124,15 @@ def _server(url: str | None, model: str | None, request: gr.Request,
         return None
     require_admin(request, profile, action=USE_SERVERS)  # before the URL is even read
     return server_from_fields(url, model, concurrency=1)
+
+
+def _capped_tokens(max_new_tokens: float, request: gr.Request, profile: gr.OAuthProfile | None) -> int:
+    """The answer's token budget, and a rate-limit slot taken (on the server: an API caller gets the same limits
+    as the page)."""
+    try:
+        return playground_tokens(int(max_new_tokens), request, profile)
+    except RateLimited as exc:
+        raise gr.Error(say("pg_rate_limited", request, limit=exc.limit, seconds=exc.retry_after)) from None
 
 
 def _require_listed(model: str, adapter: str, request: gr.Request, profile: gr.OAuthProfile | None) -> None:
@@ -192,10 +197,7 @@ def _database_answer(model, adapter, database, question, max_new_tokens, constra
     if path is None:
         raise StudioError("{name!r} is not one of the studio's databases: pick one as the Playground lists it "
                           "(<data set version>/<db_id>)", key="db_unknown", name=database[:200])
-    try:
-        tokens = playground_tokens(int(max_new_tokens), request, profile)
-    except RateLimited as exc:
-        raise gr.Error(say("pg_rate_limited", request, limit=exc.limit, seconds=exc.retry_after)) from None
+    tokens = _capped_tokens(max_new_tokens, request, profile)
     done = ask_database(model or DEFAULT_MODEL, path, question, adapter=(adapter or "").strip() or None,
                         generation=GenerationOptions(max_new_tokens=tokens, constrained=bool(constrained)))
     return done, tokens
